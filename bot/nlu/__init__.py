@@ -1,0 +1,1 @@
+"""Natural-language understanding: evaluation command and custom Rasa NLU components."""

@@ -1,0 +1,167 @@
+"""``python -m bot eval-nlu``: measure the trained NLU model on the evaluation sets.
+
+Loads a trained Rasa model in-process (``rasa.core.agent.Agent``), parses every
+utterance of the given files one at a time, prints a table and writes
+``nlu_eval.json`` and ``nlu_confusion.png`` under ``--out``. Without
+``--model`` the newest model in ``models/`` is used, and one is trained
+(``rasa train``) when there is none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.evaluation import (
+    EvalDataError,
+    LabelledUtterance,
+    Parser,
+    Prediction,
+    compute_report,
+    format_table,
+    read_eval_file,
+    run_parser,
+    write_report,
+)
+from bot.settings import ROOT
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EVAL_DIR = ROOT.parent / "shared" / "eval"
+DEFAULT_DATA = (DEFAULT_EVAL_DIR / "bitext_dev.csv", DEFAULT_EVAL_DIR / "oos_dev.json")
+
+
+def add_commands(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "eval-nlu",
+        help="measure intent accuracy, out-of-scope rejection and parse speed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model", type=Path, default=None,
+        help="model .tar.gz, or a folder holding them (newest wins); default: newest in models/",
+    )
+    parser.add_argument(
+        "--data", type=Path, action="append", default=None, metavar="FILE",
+        help="Bitext CSV (text,intent,...) or JSON list of {text, source} out-of-scope queries; "
+        "repeatable; default: both dev files in ../shared/eval",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="report folder (default reports/)")
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="N",
+        help="use only every k-th utterance so that about N remain per file (quick checks)",
+    )
+    parser.add_argument(
+        "--show-errors", type=int, default=0, metavar="N",
+        help="print up to N misclassified utterances per file to the terminal (never written to a file)",
+    )
+    parser.set_defaults(func=handle_eval_nlu)
+
+
+def resolve_model(model: Path | None, models_dir: Path = ROOT / "models") -> Path | None:
+    """The model to evaluate: the given file, the newest ``*.tar.gz`` in a folder, or ``None``."""
+    candidate = model if model is not None else models_dir
+    if candidate.is_file():
+        return candidate
+    if candidate.is_dir():
+        archives = sorted(candidate.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+        return archives[-1] if archives else None
+    if model is not None:
+        raise FileNotFoundError(f"model {model} does not exist")
+    return None
+
+
+def train_model(models_dir: Path = ROOT / "models") -> Path:
+    """Train a full model (NLU + dialogue) from the project files into ``models_dir``."""
+    from rasa.api import train
+
+    logger.info("no trained model found: training one into %s", models_dir)
+    result = train(
+        domain=str(ROOT / "domain"),
+        config=str(ROOT / "config.yml"),
+        training_files=[str(ROOT / "data")],
+        output=str(models_dir),
+    )
+    if result.code != 0 or not result.model:
+        raise RuntimeError(f"rasa train failed with code {result.code}")
+    return Path(result.model)
+
+
+def agent_parser(model_path: Path) -> tuple[Parser, asyncio.AbstractEventLoop]:
+    """Load ``model_path`` and return a synchronous parse function plus its event loop."""
+    from rasa.core.agent import Agent
+
+    loop = asyncio.new_event_loop()
+    agent = Agent.load(str(model_path))
+    if not agent.is_ready():
+        loop.close()
+        raise RuntimeError(f"model {model_path} could not be loaded")
+
+    def parse(text: str) -> Prediction:
+        result = loop.run_until_complete(agent.parse_message(text))
+        intent = result.get("intent") or {}
+        return Prediction(intent.get("name"), float(intent.get("confidence") or 0.0))
+
+    return parse, loop
+
+
+def _thin(rows: list[LabelledUtterance], limit: int | None) -> list[LabelledUtterance]:
+    if not limit or limit >= len(rows):
+        return rows
+    step = max(1, len(rows) // limit)
+    return rows[::step]
+
+
+def handle_eval_nlu(args: argparse.Namespace) -> int:
+    files = args.data or list(DEFAULT_DATA)
+    try:
+        per_file = {path: _thin(read_eval_file(path), args.limit) for path in files}
+    except EvalDataError as exc:
+        print(f"eval-nlu: {exc}", file=sys.stderr)
+        return 2
+    try:
+        model_path = resolve_model(args.model)
+        if model_path is None:
+            model_path = train_model()
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"eval-nlu: {exc}", file=sys.stderr)
+        return 2
+
+    logger.info("evaluating %s", model_path)
+    parse, loop = agent_parser(model_path)
+    try:
+        outcomes = run_parser([u for rows in per_file.values() for u in rows], parse)
+    finally:
+        loop.close()
+    report = compute_report(outcomes)
+    print(format_table(report))
+
+    if args.show_errors:
+        start = 0
+        for path, rows in per_file.items():
+            chunk = outcomes[start : start + len(rows)]
+            start += len(rows)
+            wrong = [o for o in chunk if not o.correct]
+            print(f"\n{path.name}: {len(wrong)} wrong, first {args.show_errors}:")
+            for outcome in wrong[: args.show_errors]:
+                label = outcome.utterance.intent or outcome.utterance.source
+                print(f"  [{label}] -> {outcome.prediction.intent} "
+                      f"({outcome.prediction.confidence:.2f}): {outcome.utterance.text}")
+
+    meta = {
+        "model": str(model_path),
+        "data": [str(p) for p in files],
+        "limit": args.limit,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    json_path, png_path = write_report(report, args.out, meta)
+    print(f"\nwrote {json_path} and {png_path}")
+    return 0
