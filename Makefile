@@ -1,0 +1,30 @@
+# tandem: `make run` starts the product, `make test` runs every test.
+# Every target installs first (scripts/install.sh is idempotent: a stamp keyed
+# on the pins makes a second call a no-op).
+PY := .venv/bin/python
+
+.PHONY: install run train shell test lint eval-nlu bench-profile clean
+
+install:
+	@./scripts/install.sh
+
+run: install
+	@$(PY) -m bot run
+
+train: install
+	@$(PY) -m bot train
+
+shell: install
+	@$(PY) -m bot shell
+
+test: install
+	@./scripts/test.sh
+
+lint: install
+	@$(PY) -m ruff check bot actions tests
+
+eval-nlu: install
+	@$(PY) -m bot eval-nlu
+
+clean:
+	rm -rf var/ results/ tests/.cache/

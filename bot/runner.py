@@ -1,0 +1,336 @@
+"""Start, watch and stop tandem's processes: ``python -m bot run|train|shell``.
+
+The product is three processes that talk over HTTP on localhost:
+
+- the action server (``rasa run actions``), our custom actions;
+- the Rasa server (``rasa run``): channels (REST, socket.io), the HTTP API
+  protected by a token, tracker store and event broker from ``endpoints.yml``;
+- the handoff service (``python -m bot handoff serve``): agent queue and console.
+
+:class:`Stack` starts any subset of them with the environment built from
+:class:`bot.settings.Settings`, waits until each answers its health check, and
+stops them all (children first asked politely, then killed). ``make run`` and
+the end-to-end tests use the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Sequence
+
+from bot.settings import ROOT, Settings, apply_rasa_env
+
+logger = logging.getLogger(__name__)
+
+ALL_SERVICES = ("actions", "rasa", "handoff")
+
+
+class StackError(RuntimeError):
+    """A process did not start or did not become healthy; the message says which and where its log is."""
+
+
+@dataclass
+class Service:
+    name: str
+    cmd: list[str]
+    health_url: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def start(self, env: dict[str, str], cwd: Path) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            self.cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return 200 <= response.status < 300
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            return False
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=grace_s)
+            except ProcessLookupError:
+                pass
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill(self) -> None:
+        """Stop abruptly, as a crash would (used by the fault-tolerance tests)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def handoff_available() -> bool:
+    return importlib.util.find_spec("bot.handoff.cli") is not None
+
+
+class Stack:
+    """A set of tandem processes configured from one :class:`Settings`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path | None = None,
+        services: Iterable[str] = ALL_SERVICES,
+        root: Path = ROOT,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.root = root
+        self.model = model
+        wanted = [s for s in services if s != "handoff" or handoff_available()]
+        unknown = set(wanted) - set(ALL_SERVICES)
+        if unknown:
+            raise ValueError(f"unknown services: {sorted(unknown)}")
+        if "rasa" in wanted and model is None:
+            raise ValueError("the rasa service needs a model")
+        self.env = {**os.environ, **settings.rasa_env(), **(extra_env or {})}
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+        self.env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        logs = settings.var_dir / "logs"
+        self.services: dict[str, Service] = {}
+        builders = {
+            "actions": lambda: Service(
+                "actions",
+                [_bin("rasa"), "run", "actions", "--actions", "actions",
+                 "--port", str(settings.action_port)],
+                f"http://127.0.0.1:{settings.action_port}/health",
+                logs / "actions.log",
+            ),
+            "rasa": lambda: Service(
+                "rasa",
+                [_bin("rasa"), "run", "--enable-api", "--auth-token", settings.rasa_token,
+                 "--model", str(model), "--endpoints", str(root / "endpoints.yml"),
+                 "--credentials", str(root / "credentials.yml"),
+                 "--port", str(settings.rasa_port), "--cors", "*"],
+                f"http://127.0.0.1:{settings.rasa_port}/",
+                logs / "rasa.log",
+            ),
+            "handoff": lambda: Service(
+                "handoff",
+                [sys.executable, "-m", "bot", "handoff", "serve"],
+                f"{settings.handoff_url.rstrip('/')}/health",
+                logs / "handoff.log",
+            ),
+        }
+        for name in ALL_SERVICES:
+            if name in wanted:
+                self.services[name] = builders[name]()
+
+    def start(self, timeout_s: float = 240.0) -> "Stack":
+        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        for service in self.services.values():
+            service.start(self.env, self.root)
+        try:
+            for service in self.services.values():
+                self.wait_healthy(service, timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_healthy(self, service: Service, timeout_s: float = 240.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if service.healthy():
+                return
+            code = service.exited()
+            if code is not None:
+                raise StackError(
+                    f"{service.name} exited with code {code}; log {service.log_path}:\n{service.tail()}"
+                )
+            time.sleep(0.5)
+        raise StackError(f"{service.name} not healthy after {timeout_s:.0f} s; log {service.log_path}:\n{service.tail()}")
+
+    def restart(self, name: str, timeout_s: float = 240.0) -> None:
+        service = self.services[name]
+        service.stop()
+        service.process = None
+        service.start(self.env, self.root)
+        self.wait_healthy(service, timeout_s)
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _banner(settings: Settings, stack: Stack) -> str:
+    lines = [
+        "",
+        "tandem is running. Talk to the bot:",
+        f"  curl -s -X POST {settings.rasa_url}/webhooks/rest/webhook \\",
+        "       -H 'Content-Type: application/json' -d '{\"sender\": \"me\", \"message\": \"hi\"}'",
+        "  or `make shell` for a terminal chat (in another terminal, after stopping this one).",
+        f"Rasa HTTP API: {settings.rasa_url} (token in RASA_TOKEN or {settings.var_dir / 'rasa_token'})",
+    ]
+    if "handoff" in stack.services:
+        lines.append(f"Agent console: {settings.handoff_url}/")
+    lines += [f"Logs: {settings.var_dir / 'logs'}", "Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    print(ensure_model(force=args.force))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    settings = apply_rasa_env()
+    _prepare_demo_data(settings)
+    model = ensure_model()
+    stack = Stack(settings, model, services=args.services or ALL_SERVICES)
+    print(f"starting {', '.join(stack.services)} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
+    stack.start()
+    print(_banner(settings, stack), flush=True)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            for service in stack.services.values():
+                code = service.exited()
+                if code is not None:
+                    print(f"{service.name} exited with code {code}:\n{service.tail()}", file=sys.stderr)
+                    stopping = True
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping ...", flush=True)
+        stack.stop()
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    settings = apply_rasa_env()
+    _prepare_demo_data(settings)
+    model = ensure_model()
+    with Stack(settings, model, services=("actions",)) as stack:
+        del stack
+        return subprocess.call(
+            [_bin("rasa"), "shell", "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml")],
+            cwd=ROOT, env={**os.environ, **settings.rasa_env()},
+        )
+
+
+def cmd_conversation_test(args: argparse.Namespace) -> int:
+    """Run the conversation tests (``tests/conversations/test_*.yml``) with the real action server.
+
+    Any story whose predicted actions or intents differ fails the run; the
+    failed stories are written to ``results/failed_test_stories.yml``.
+    """
+    import tempfile
+
+    from bot.training import ensure_model
+
+    model = Path(args.model) if args.model else ensure_model()
+    with tempfile.TemporaryDirectory(prefix="tandem-conv-") as tmp:
+        env = dict(os.environ, TANDEM_VAR_DIR=tmp, ACTION_PORT=str(args.action_port))
+        env.pop("ACTION_SERVER_URL", None)
+        settings = Settings.from_env(env)
+        _prepare_demo_data(settings, quiet=True)
+        with Stack(settings, model, services=("actions",), extra_env={"TANDEM_VAR_DIR": tmp}):
+            return subprocess.call(
+                [_bin("rasa"), "test", "core", "--model", str(model),
+                 "--stories", str(ROOT / "tests" / "conversations"),
+                 "--endpoints", str(ROOT / "endpoints.yml"),
+                 "--out", str(ROOT / "results"), "--fail-on-prediction-errors"],
+                cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp},
+            )
+
+
+def _prepare_demo_data(settings: Settings, quiet: bool = False) -> None:
+    """Build the demo profile store on first run so the bot has customers to serve."""
+    if importlib.util.find_spec("bot.profile.cli") is None:
+        return
+    db_url = settings.profile_db_url
+    if db_url.startswith("sqlite") and (settings.var_dir / "profiles.db").exists():
+        return
+    if not db_url.startswith("sqlite"):
+        return  # a real store is managed by its owners, not by `make run`
+    if not quiet:
+        print("building the demo customer profiles (first run only) ...", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "profile", "build"], cwd=ROOT, check=True,
+        env={**os.environ, **settings.rasa_env()},
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser("train", help="train the assistant if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even if a model for these inputs exists")
+    train.set_defaults(func=cmd_train)
+
+    run = subparsers.add_parser("run", help="start the action server, Rasa and the handoff service")
+    run.add_argument("--only", dest="services", action="append", choices=ALL_SERVICES,
+                     help="start only this service (repeatable; default: all)")
+    run.set_defaults(func=cmd_run)
+
+    conv = subparsers.add_parser("conversation-test", help="run tests/conversations through the assistant")
+    conv.add_argument("--model", help="model file (default: train or reuse the cached one)")
+    conv.add_argument("--action-port", type=int, default=5155, help="port for the temporary action server")
+    conv.set_defaults(func=cmd_conversation_test)
+
+    shell = subparsers.add_parser("shell", help="chat with the bot in this terminal")
+    shell.set_defaults(func=cmd_shell)
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - convenience
+    from bot.cli import main as cli_main
+
+    return cli_main(argv)

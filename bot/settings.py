@@ -1,0 +1,150 @@
+"""Settings in one place, read from the environment and validated once.
+
+Every host, port, URL and secret of tandem comes from an environment
+variable; the defaults are the embedded set-up (SQLite files under ``var/``,
+everything on localhost) so that ``make run`` needs nothing else started.
+
+Rasa reads ``endpoints.yml``, which refers to environment variables with
+``${NAME}``. Rasa has no defaults for those, so :meth:`Settings.rasa_env`
+produces the full set of variables for the Rasa and action-server processes
+and :func:`apply_rasa_env` puts the missing ones into ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _sqlite_url(path: Path, driver: str = "aiosqlite") -> str:
+    return f"sqlite+{driver}:///{path}"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    parts = urlsplit(value)
+    if not parts.scheme:
+        raise SettingsError(f"{name} must be a URL with a scheme, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The product's settings. Build with :meth:`from_env`."""
+
+    var_dir: Path
+    #: async SQLAlchemy URL of the unified profile store
+    profile_db_url: str
+    #: async SQLAlchemy URL of the handoff queue
+    handoff_db_url: str
+    #: the Rasa server's base URL, used by the handoff service and the CLI
+    rasa_url: str
+    #: token protecting Rasa's HTTP API (``rasa run --auth-token``)
+    rasa_token: str = field(repr=False)
+    rasa_port: int
+    action_server_url: str
+    action_port: int
+    handoff_url: str
+    handoff_port: int
+    #: SQLAlchemy (sync) URL of Rasa's tracker store and event broker
+    tracker_db_url: str
+    event_broker_db_url: str
+    #: seconds an action waits for the profile store before it gives up honestly
+    profile_timeout_s: float = 2.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("TANDEM_VAR_DIR") or ROOT / "var").resolve()
+        rasa_port = _int(env, "RASA_PORT", 5005)
+        action_port = _int(env, "ACTION_PORT", 5055)
+        handoff_port = _int(env, "HANDOFF_PORT", 5080)
+        timeout_raw = env.get("TANDEM_PROFILE_TIMEOUT_S") or "2.0"
+        try:
+            profile_timeout = float(timeout_raw)
+        except ValueError as exc:
+            raise SettingsError(f"TANDEM_PROFILE_TIMEOUT_S must be a number, got {timeout_raw!r}") from exc
+        return cls(
+            var_dir=var_dir,
+            profile_db_url=_url(env, "TANDEM_PROFILE_DB_URL", _sqlite_url(var_dir / "profiles.db")),
+            handoff_db_url=_url(env, "TANDEM_HANDOFF_DB_URL", _sqlite_url(var_dir / "handoff.db")),
+            rasa_url=_url(env, "RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+            rasa_token=env.get("RASA_TOKEN") or _dev_token(var_dir),
+            rasa_port=rasa_port,
+            action_server_url=_url(env, "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
+            action_port=action_port,
+            handoff_url=_url(env, "HANDOFF_URL", f"http://127.0.0.1:{handoff_port}"),
+            handoff_port=handoff_port,
+            tracker_db_url=_url(env, "TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
+            event_broker_db_url=_url(env, "EVENT_BROKER_DB_URL", f"sqlite:///{var_dir / 'events.db'}"),
+            profile_timeout_s=profile_timeout,
+        )
+
+    def rasa_env(self) -> dict[str, str]:
+        """Environment variables that ``endpoints.yml`` refers to."""
+        env = {
+            "ACTION_SERVER_URL": self.action_server_url,
+            "RASA_TOKEN": self.rasa_token,
+            "TANDEM_VAR_DIR": str(self.var_dir),
+            "TANDEM_PROFILE_DB_URL": self.profile_db_url,
+            "TANDEM_HANDOFF_DB_URL": self.handoff_db_url,
+            "RASA_URL": self.rasa_url,
+            "HANDOFF_URL": self.handoff_url,
+        }
+        # Rasa's SQL stores take a full SQLAlchemy URL in ``url`` and read
+        # ``dialect`` only for PostgreSQL-specific set-up.
+        env["TRACKER_DB_URL"] = self.tracker_db_url
+        env["TRACKER_DIALECT"] = _dialect(self.tracker_db_url)
+        env["EVENT_BROKER_DB_URL"] = self.event_broker_db_url
+        env["EVENT_BROKER_DIALECT"] = _dialect(self.event_broker_db_url)
+        return env
+
+
+def _dialect(url: str) -> str:
+    return urlsplit(url).scheme.split("+", 1)[0]
+
+
+def _dev_token(var_dir: Path) -> str:
+    """A per-installation random token kept in ``var/`` when RASA_TOKEN is unset.
+
+    Production sets RASA_TOKEN; on a developer machine the token is generated
+    once so that every local process (Rasa, handoff service, CLI) agrees.
+    """
+    path = var_dir / "rasa_token"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(24)
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+        return token
+
+
+def apply_rasa_env(settings: Settings | None = None) -> Settings:
+    """Fill ``os.environ`` with the variables ``endpoints.yml`` needs (existing ones win)."""
+    settings = settings or Settings.from_env()
+    for key, value in settings.rasa_env().items():
+        os.environ.setdefault(key, value)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings

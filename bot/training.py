@@ -1,0 +1,98 @@
+"""Train the assistant only when something it is trained from has changed.
+
+The model file is named after a hash of everything that shapes it (config,
+domain, training data, and our own NLU/policy component code), so ``make
+run``, ``make test`` and pytest share one cached model and retrain only when
+one of those inputs changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.settings import ROOT
+
+logger = logging.getLogger(__name__)
+
+#: files and folders whose content decides the trained model
+MODEL_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/policy")
+MODEL_PREFIX = "tandem-"
+
+
+def _input_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for name in MODEL_INPUTS:
+        path = root / name
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix in {".yml", ".yaml", ".py", ".json", ".txt"}
+                and "__pycache__" not in p.parts
+            )
+    return files
+
+
+def model_fingerprint(root: Path = ROOT) -> str:
+    """A short hash of every model input's path and content."""
+    digest = hashlib.sha256()
+    for path in _input_files(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path(root: Path = ROOT, models_dir: Path | None = None) -> Path:
+    models_dir = models_dir or root / "models"
+    return models_dir / f"{MODEL_PREFIX}{model_fingerprint(root)}.tar.gz"
+
+
+def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool = False) -> Path:
+    """Return the model for the current inputs, training it first if it does not exist.
+
+    Training runs ``rasa train`` in a child process (TensorFlow keeps memory and
+    threads alive in the process that trained), writing atomically: a crashed
+    training leaves no half-written model under the final name.
+    """
+    target = model_path(root, models_dir)
+    if target.exists() and not force:
+        logger.info("model up to date: %s", target)
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fixed_name = target.name.removesuffix(".tar.gz") + ".partial"
+    cmd = [
+        str(Path(sys.executable).with_name("rasa")), "train",
+        "--config", str(root / "config.yml"),
+        "--domain", str(root / "domain"),
+        "--data", str(root / "data"),
+        "--out", str(target.parent),
+        "--fixed-model-name", fixed_name,
+        "--force",
+    ]
+    logger.info("training %s", target.name)
+    started = time.monotonic()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    subprocess.run(cmd, cwd=root, check=True, env=env)
+    partial = target.parent / f"{fixed_name}.tar.gz"
+    partial.replace(target)
+    logger.info("trained %s in %.1f s", target.name, time.monotonic() - started)
+    return target
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(ensure_model(force="--force" in sys.argv))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The one install script: builds .venv on Python 3.10 with the pinned
+# dependencies (requirements.txt, locked by constraints.txt) and tandem itself.
+# Idempotent: a stamp keyed on the pins skips everything when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+STAMP="$VENV/.tandem-install-stamp"
+key=$(cat requirements.txt constraints.txt pyproject.toml scripts/install.sh | sha256sum | cut -d' ' -f1)
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$key" ] && [ -x "$VENV/bin/python" ]; then
+  exit 0
+fi
+
+find_python310() {
+  local candidate
+  for candidate in "${TANDEM_PYTHON:-}" python3.10; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  local root
+  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+  for candidate in "$root"/versions/3.10.*/bin/python3.10; do
+    if [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+if ! PY=$(find_python310); then
+  cat >&2 <<'MSG'
+install: no Python 3.10 found. Rasa Open Source 3.6 supports Python 3.8-3.10 only.
+  Install one, e.g. `pyenv install 3.10.13` or `apt-get install python3.10 python3.10-venv`,
+  or point TANDEM_PYTHON at a Python 3.10 interpreter, then run the command again.
+MSG
+  exit 1
+fi
+
+echo "install: building $VENV with $PY ($("$PY" --version 2>&1))"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0" "setuptools==69.5.1" "wheel==0.43.0"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+"$VENV/bin/python" -m pip check
+echo "$key" > "$STAMP"
+echo "install: done"

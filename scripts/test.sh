@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test of tandem, in the order that fails fastest:
+#   1. Rasa's data validation (no warnings allowed),
+#   2. the model, trained once per change of its inputs (cached in models/),
+#   3. conversation tests through the trained assistant with the real action server,
+#   4. pytest: unit, service and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+
+echo "== rasa data validate"
+.venv/bin/rasa data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+echo "== model"
+TANDEM_MODEL=$($PY -m bot train | tail -n 1)
+export TANDEM_MODEL
+echo "$TANDEM_MODEL"
+
+echo "== conversation tests"
+$PY -m bot conversation-test --model "$TANDEM_MODEL"
+
+echo "== pytest"
+set +e
+$PY -m pytest "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$code"
