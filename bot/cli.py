@@ -16,6 +16,7 @@ from typing import Sequence
 
 COMMAND_MODULES = (
     "bot.runner",
+    "bot.validate",
     "bot.nlu.cli",
     "bot.profile.cli",
     "bot.handoff.cli",

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
-echo "== rasa data validate"
-.venv/bin/rasa data validate --domain domain --data data --config config.yml --fail-on-warnings
+echo "== data validation (rasa data validate, warnings are errors)"
+$PY -m bot validate
 
 echo "== model"
 TANDEM_MODEL=$($PY -m bot train | tail -n 1)
