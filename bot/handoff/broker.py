@@ -1,0 +1,140 @@
+"""Consumer of Rasa's SQL event broker (table ``events``: id, sender_id, data JSON).
+
+Durability: the consumer's cursor (the last broker event id applied) lives in the handoff
+database and moves in the same transaction as the effects of the events it covers, so after a
+crash or a stop the service resumes exactly where it was: every event is applied once, none is
+skipped. Events written while the service was down simply wait in the table.
+
+Ids come from the broker table's integer primary key, which SQLite assigns in commit order with a
+single Rasa writer. (With several Rasa instances on PostgreSQL, a sequence can commit out of
+order; that set-up should use the RabbitMQ broker instead, see the issue's production path.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.handoff.service import HandoffService, Notify
+from bot.handoff.store import make_engine
+
+logger = logging.getLogger(__name__)
+
+broker_events = sa.Table(
+    "events",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+#: events the service cares about; everything else only moves the cursor
+INTERESTING = ('"event": "slot"', '"event": "user"', '"event": "bot"', '"event": "resume"',
+               '"event": "restart"', '"event": "session_started"')
+
+
+def async_url(url: str) -> str:
+    """Rasa's broker URL is synchronous (``sqlite:///``, ``postgresql://``); read it asynchronously."""
+    parsed = make_url(url)
+    driver = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}.get(parsed.get_backend_name())
+    if driver and parsed.get_driver_name() != driver:
+        parsed = parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}")
+    return parsed.render_as_string(hide_password=False)
+
+
+class EventBrokerConsumer:
+    def __init__(
+        self, service: HandoffService, broker_engine: AsyncEngine, *, poll_interval_s: float = 0.05,
+        batch_size: int = 500,
+    ) -> None:
+        self.service = service
+        self.engine = broker_engine
+        self.poll_interval_s = poll_interval_s
+        self.batch_size = batch_size
+        self.last_error: str | None = None
+        self.lag_events = 0
+        self._cursor_ready = False
+
+    @classmethod
+    def from_url(cls, service: HandoffService, url: str, **kwargs: Any) -> "EventBrokerConsumer":
+        return cls(service, make_engine(async_url(url)), **kwargs)
+
+    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+        """Poll until ``stop`` is set. Stopping between batches (rather than cancelling a query)
+        leaves no database connection half-used."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                n = await self.process_batch()
+                self.last_error = None
+            except (OperationalError, ProgrammingError) as exc:
+                # broker table not created yet (Rasa not started) or database briefly locked
+                self.last_error = f"event broker not readable: {exc.orig}"
+                logger.debug(self.last_error)
+                n = 0
+            except Exception as exc:  # noqa: BLE001 - log, back off, retry; never die silently
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.exception("event consumer failed; retrying")
+                await asyncio.sleep(1.0)
+                n = 0
+            if n < self.batch_size:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.poll_interval_s)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def process_batch(self) -> int:
+        """Apply the next batch of broker events; returns how many were read."""
+        store = self.service.store
+        if not self._cursor_ready:
+            async with store.begin() as conn:
+                await store.set_cursor(conn, await store.cursor(conn))  # the row exists from now on
+            self._cursor_ready = True
+        async with store.begin() as conn:
+            cursor = await store.cursor(conn)
+        async with self.engine.connect() as bconn:
+            rows = (
+                await bconn.execute(
+                    sa.select(broker_events.c.id, broker_events.c.sender_id, broker_events.c.data)
+                    .where(broker_events.c.id > cursor)
+                    .order_by(broker_events.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            self.lag_events = 0
+            return 0
+        after: list[Notify] = []
+        async with store.begin() as conn:
+            if await store.cursor(conn, lock=True) != cursor:
+                return 0  # another instance applied them meanwhile
+            for row in rows:
+                if not row.data or not any(marker in row.data for marker in INTERESTING):
+                    continue
+                try:
+                    event = json.loads(row.data)
+                except ValueError:
+                    logger.error("broker event %s is not JSON; skipped", row.id)
+                    continue
+                sender = row.sender_id or event.get("sender_id") or ""
+                if not sender or not isinstance(event, dict):
+                    continue
+                after += await self.service.apply_event(conn, row.id, sender, event)
+            await store.set_cursor(conn, rows[-1].id)
+        for notify in after:
+            try:
+                await notify()
+            except Exception:  # noqa: BLE001 - a console update failing must not stop the consumer
+                logger.exception("notification after event failed")
+        self.lag_events = len(rows)
+        return len(rows)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,419 @@
+"""The handoff service's operations: what agents do, and what broker events change.
+
+Web handlers and the event consumer call this layer; it owns the rules (who may do what), keeps
+the database and Rasa consistent (Rasa first for anything the customer must receive, so a
+failed delivery changes nothing and the agent sees the error), and tells connected consoles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.handoff import routing, texts
+from bot.handoff.config import AgentAccount, HandoffConfig
+from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound
+from bot.handoff.models import (
+    Conversation,
+    Disposition,
+    HandoffRequest,
+    Message,
+    MessageKind,
+    Mode,
+    Status,
+    Topic,
+)
+from bot.handoff.profiles import ProfileLookup
+from bot.handoff.rasa_client import RasaClient
+from bot.handoff.store import QueueStore, estimate_for, utcnow
+
+logger = logging.getLogger(__name__)
+
+#: slots cleared on hand-back so the next escalation starts fresh
+HANDOFF_SLOTS = ["handoff_request", "escalation_reason", "escalation_topic"]
+
+Notify = Callable[[], Awaitable[None]]
+
+
+class ConsoleHub:
+    """Connected agent consoles. Publishing never raises: a dead socket is dropped."""
+
+    def __init__(self) -> None:
+        self._sockets: dict[web.WebSocketResponse, AgentAccount] = {}
+
+    def add(self, ws: web.WebSocketResponse, agent: AgentAccount) -> None:
+        self._sockets[ws] = agent
+
+    def remove(self, ws: web.WebSocketResponse) -> None:
+        self._sockets.pop(ws, None)
+
+    def online_agents(self) -> set[str]:
+        return {a.name for a in self._sockets.values()}
+
+    def agents(self) -> list[AgentAccount]:
+        return list({a.name: a for a in self._sockets.values()}.values())
+
+    async def publish(self, payload: dict[str, Any], topic: Topic | None = None, agent: str | None = None) -> None:
+        """To every console whose agent serves ``topic`` (or is ``agent``); all if both are None."""
+        targets = [
+            ws
+            for ws, acc in list(self._sockets.items())
+            if (topic is None and agent is None) or (topic is not None and acc.serves(topic)) or acc.name == agent
+        ]
+        if not targets:
+            return
+        results = await asyncio.gather(*(ws.send_json(payload) for ws in targets), return_exceptions=True)
+        for ws, result in zip(targets, results):
+            if isinstance(result, Exception):
+                logger.info("dropping a console socket: %s", result)
+                self.remove(ws)
+
+    async def close_all(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"server shutdown")
+        self._sockets.clear()
+
+
+@dataclass
+class HandoffService:
+    store: QueueStore
+    rasa: RasaClient
+    hub: ConsoleHub
+    profiles: ProfileLookup
+    config: HandoffConfig
+    _position_dirty: set[Topic] = field(default_factory=set)
+    _position_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _visible(self, agent: AgentAccount, conv: Conversation) -> bool:
+        return agent.serves(conv.topic) or conv.agent == agent.name
+
+    async def queue(self, agent: AgentAccount) -> list[dict[str, Any]]:
+        now = utcnow()
+        async with self.store.begin() as conn:
+            convs = await self.store.list_active(conn)
+        return [c.to_json(now) for c in convs if self._visible(agent, c)]
+
+    async def detail(self, agent: AgentAccount, conv_id: int) -> dict[str, Any]:
+        """Everything on one screen: conversation, reason, profile summary, transcript, notes."""
+        async with self.store.begin() as conn:
+            conv = await self.store.get(conn, conv_id)
+            if not self._visible(agent, conv):
+                raise Forbidden("this conversation is in a queue you don't serve")
+            local = await self.store.messages(conn, conv_id)
+        transcript, source, warning = await self._transcript(conv, local)
+        profile = await self.profiles.summary(conv.customer_id)
+        return {
+            "conversation": conv.to_json(utcnow()),
+            "reason": conv.reason,
+            "profile": profile,
+            "transcript": transcript,
+            "transcript_source": source,
+            "transcript_warning": warning,
+            "notes": [m.to_json() for m in local if m.kind in (MessageKind.NOTE, MessageKind.SYSTEM)],
+        }
+
+    async def _transcript(
+        self, conv: Conversation, local: list[Message]
+    ) -> tuple[list[dict[str, Any]], str, str | None]:
+        """The full history from the Rasa tracker; the locally recorded part if Rasa is down."""
+        try:
+            tracker = await self.rasa.tracker(conv.sender_id)
+            return tracker_transcript(tracker.get("events") or []), "rasa", None
+        except HandoffError as exc:
+            lines = [
+                {"kind": m.kind.value, "text": m.text, "author": m.author, "time": m.created_at.isoformat() + "Z"}
+                for m in local
+                if m.kind in (MessageKind.CUSTOMER, MessageKind.BOT, MessageKind.AGENT)
+            ]
+            warning = f"Showing only the messages since the handoff: {exc}"
+            return lines, "handoff", warning
+
+    # -- agent actions ----------------------------------------------------------------------------
+
+    async def accept(self, agent: AgentAccount, conv_id: int) -> Conversation:
+        async with self.store.begin() as conn:
+            conv = await self.store.accept(conn, conv_id, agent.name, agent.skills)
+        await self._after_change(conv)
+        if conv.mode is Mode.CHAT:
+            try:
+                await self.rasa.send_bot_message(conv.sender_id, texts.agent_joined(agent.name), agent=agent.name)
+            except HandoffError as exc:  # accepted anyway; the agent sees the warning
+                logger.warning("could not greet %s: %s", conv.sender_id, exc)
+        return conv
+
+    async def claim_next(self, agent: AgentAccount) -> Conversation | None:
+        async with self.store.begin() as conn:
+            conv = await self.store.claim_next(conn, agent.name, agent.skills)
+        if conv is not None:
+            await self._after_change(conv)
+            if conv.mode is Mode.CHAT:
+                try:
+                    await self.rasa.send_bot_message(conv.sender_id, texts.agent_joined(agent.name), agent=agent.name)
+                except HandoffError as exc:
+                    logger.warning("could not greet %s: %s", conv.sender_id, exc)
+        return conv
+
+    async def reply(self, agent: AgentAccount, conv_id: int, text: str) -> None:
+        """Send through Rasa; the broker brings it back into the transcript (one source of truth)."""
+        text = self._clean_text(text)
+        conv = await self._owned(agent, conv_id)
+        await self.rasa.send_bot_message(conv.sender_id, text, agent=agent.name)
+        async with self.store.begin() as conn:
+            await self.store.mark_read(conn, conv_id)
+
+    async def note(self, agent: AgentAccount, conv_id: int, text: str) -> Message:
+        text = self._clean_text(text)
+        async with self.store.begin() as conn:
+            conv = await self.store.get(conn, conv_id)
+            if not self._visible(agent, conv):
+                raise Forbidden("this conversation is in a queue you don't serve")
+            msg = await self.store.add_message(conn, conv_id, MessageKind.NOTE, text, agent.name)
+        await self.hub.publish({"type": "message", "conversation_id": conv_id, "message": msg.to_json()}, conv.topic)
+        return msg
+
+    async def transfer(self, agent: AgentAccount, conv_id: int, topic_value: str) -> Conversation:
+        try:
+            topic = Topic(topic_value)
+        except ValueError as exc:
+            raise BadRequest(f"unknown queue {topic_value!r}; use one of {[t.value for t in Topic]}") from exc
+        async with self.store.begin() as conn:
+            before = await self.store.get(conn, conv_id)
+            conv = await self.store.transfer(conn, conv_id, agent.name, topic)
+        await self._after_change(conv, also=before.topic)
+        if conv.mode is Mode.CHAT:
+            try:
+                await self.rasa.send_bot_message(
+                    conv.sender_id,
+                    f"{agent.name.title()} is passing you to our {texts.TOPIC_LABEL[topic]} team, who can help "
+                    "with this. You keep your place; they will see everything so far.",
+                    agent=agent.name,
+                )
+            except HandoffError as exc:
+                logger.warning("could not tell %s about the transfer: %s", conv.sender_id, exc)
+        return conv
+
+    async def hand_back(self, agent: AgentAccount, conv_id: int) -> Conversation:
+        conv = await self._owned(agent, conv_id)
+        if conv.mode is Mode.CHAT:
+            await self.rasa.resume(conv.sender_id, texts.handed_back(agent.name), HANDOFF_SLOTS)
+        async with self.store.begin() as conn:
+            conv = await self.store.finish(conn, conv_id, agent.name, Status.HANDED_BACK, "handed_back")
+        await self._after_change(conv)
+        return conv
+
+    async def close(self, agent: AgentAccount, conv_id: int, disposition: str) -> Conversation:
+        try:
+            disp = Disposition(disposition)
+        except ValueError as exc:
+            raise BadRequest(f"unknown disposition {disposition!r}; use one of {[d.value for d in Disposition]}") from exc
+        conv = await self._owned(agent, conv_id)
+        if conv.mode is Mode.CHAT:
+            await self.rasa.resume(conv.sender_id, texts.closed(agent.name), HANDOFF_SLOTS)
+        async with self.store.begin() as conn:
+            conv = await self.store.finish(conn, conv_id, agent.name, Status.CLOSED, disp.value)
+        await self._after_change(conv)
+        return conv
+
+    async def _owned(self, agent: AgentAccount, conv_id: int) -> Conversation:
+        async with self.store.begin() as conn:
+            conv = await self.store.get(conn, conv_id)
+        if conv.status is not Status.ASSIGNED:
+            raise Conflict(f"conversation {conv_id} is {conv.status.value}; accept it first")
+        if conv.agent != agent.name:
+            raise Forbidden(f"conversation {conv_id} belongs to {conv.agent}")
+        return conv
+
+    def _clean_text(self, text: object) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest("text must be a non-empty string")
+        if len(text) > self.config.max_text_chars:
+            raise BadRequest(f"text is longer than {self.config.max_text_chars} characters")
+        return text.strip()
+
+    async def agent_seen(self, agent: AgentAccount, online: bool = True) -> None:
+        async with self.store.begin() as conn:
+            await self.store.agent_seen(conn, agent.name, agent.skills, online)
+
+    # -- broker events ----------------------------------------------------------------------------
+
+    async def apply_event(
+        self, conn: AsyncConnection, event_id: int, sender_id: str, event: dict[str, Any]
+    ) -> list[Notify]:
+        """Apply one Rasa event inside the consumer's transaction; return what to do after commit."""
+        kind = event.get("event")
+        after: list[Notify] = []
+        if kind == "slot" and event.get("name") == "handoff_request" and isinstance(event.get("value"), dict):
+            try:
+                req = HandoffRequest.from_slot(event["value"], sender_id)
+            except (ValueError, TypeError) as exc:
+                logger.error("event %s: malformed handoff_request slot ignored: %s", event_id, exc)
+                return after
+            conv, created = await self.store.enqueue(conn, req)
+            if created:
+                logger.info("queued %s (%s) as conversation %s", sender_id, conv.topic.value, conv.id)
+            after.append(lambda conv=conv: self._after_change(conv))
+            return after
+        if kind not in ("user", "bot", "resume", "restart", "session_started"):
+            return after
+        conv = await self.store.active_for_sender(conn, sender_id)
+        if conv is None:
+            return after
+        if kind == "user":
+            text = str(event.get("text") or "")
+            choice = _alternative_choice(event, conv)
+            msg = await self.store.add_message(conn, conv.id, MessageKind.CUSTOMER, text, None, event_id=event_id)
+            after.append(lambda m=msg, c=conv: self._publish_message(c, m))
+            if choice is not None:
+                await self.store.set_mode(conn, conv.id, choice)
+                await self.store.add_message(conn, conv.id, MessageKind.SYSTEM, f"Customer chose: {choice.value}")
+                after.append(lambda c=conv, ch=choice: self._confirm_alternative(c, ch))
+        elif kind == "bot":
+            meta = event.get("metadata") or {}
+            agent = meta.get("agent")
+            msg = await self.store.add_message(
+                conn,
+                conv.id,
+                MessageKind.AGENT if agent else MessageKind.BOT,
+                str(event.get("text") or ""),
+                agent,
+                event_id=event_id,
+            )
+            after.append(lambda m=msg, c=conv: self._publish_message(c, m))
+        elif kind in ("resume", "restart", "session_started") and conv.status is Status.WAITING and conv.mode is Mode.CHAT:
+            # the bot took over without an agent (an operator resumed it, or the customer restarted)
+            await self.store.close_unassigned(conn, conv.id, f"bot_{kind}")
+            after.append(lambda c=conv: self._after_change(c))
+        return after
+
+    async def _publish_message(self, conv: Conversation, msg: Message) -> None:
+        payload = {"type": "message", "conversation_id": conv.id, "message": msg.to_json()}
+        await self.hub.publish(payload, conv.topic, conv.agent)
+
+    async def _confirm_alternative(self, conv: Conversation, choice: Mode) -> None:
+        identified = bool(conv.customer_id)
+        text = texts.callback_confirmed(identified) if choice is Mode.CALLBACK else texts.email_confirmed(identified)
+        try:
+            await self.rasa.resume(conv.sender_id, text, ["handoff_request"])
+        except HandoffError as exc:
+            logger.error("could not confirm the %s for %s: %s", choice.value, conv.sender_id, exc)
+        async with self.store.begin() as conn:
+            fresh = await self.store.get(conn, conv.id)
+        await self._after_change(fresh)
+
+    async def _after_change(self, conv: Conversation, also: Topic | None = None) -> None:
+        async with self.store.begin() as conn:
+            fresh = await self.store.get(conn, conv.id)
+        await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, fresh.topic, fresh.agent)
+        if also is not None and also is not fresh.topic:
+            await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, also)
+        self._position_dirty.add(fresh.topic)
+        self._position_wakeup.set()
+
+    # -- queue-position updates -------------------------------------------------------------------
+
+    async def position_updates_forever(self, stop: asyncio.Event | None = None) -> None:
+        """Tell waiting chat customers when their position improved (rate-limited per customer)."""
+        stop = stop or asyncio.Event()
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                wakeup = asyncio.ensure_future(self._position_wakeup.wait())
+                await asyncio.wait({wakeup, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                wakeup.cancel()
+                if stop.is_set():
+                    return
+                self._position_wakeup.clear()
+                await self._push_dirty()
+                await asyncio.sleep(0.2)  # coalesce bursts
+        finally:
+            stopping.cancel()
+
+    async def _push_dirty(self) -> None:
+        topics, self._position_dirty = self._position_dirty, set()
+        for topic in topics:
+            try:
+                await self.push_positions(topic)
+            except Exception:  # noqa: BLE001 - keep the loop alive; the next change retries
+                logger.exception("position updates for %s failed", topic.value)
+
+    async def push_positions(self, topic: Topic) -> int:
+        sent = 0
+        now = utcnow()
+        async with self.store.begin() as conn:
+            waiting = [
+                c for c in await self.store.list_active(conn)
+                if c.topic is topic and c.status is Status.WAITING and c.mode is Mode.CHAT
+            ]
+            plans = []
+            for conv in waiting:
+                position, eta, agents = await estimate_for(
+                    self.store, conn, topic, conv.sort_key, exclude_id=conv.id,
+                    presence_ttl_s=self.config.presence_ttl_s, default_handle_s=self.config.default_handle_s,
+                )
+                told, told_at = await self.store.position_told(conn, conv.id)
+                due = told_at is None or (now - told_at).total_seconds() >= self.config.position_update_s
+                if agents and told is not None and position < told and due:
+                    plans.append((conv, position, eta))
+        for conv, position, eta in plans:
+            try:
+                await self.rasa.send_bot_message(conv.sender_id, texts.position_update(topic, position, eta))
+            except HandoffError as exc:
+                logger.warning("position update for %s not delivered: %s", conv.sender_id, exc)
+                continue
+            async with self.store.begin() as conn:
+                await self.store.mark_position_told(conn, conv.id, position)
+            sent += 1
+        return sent
+
+
+def _alternative_choice(event: dict[str, Any], conv: Conversation) -> Mode | None:
+    """A callback or e-mail choice, only where it was offered (buttons or the plain words)."""
+    if not conv.alternatives_offered or conv.status is not Status.WAITING or conv.mode is not Mode.CHAT:
+        return None
+    text = " ".join(str(event.get("text") or "").strip().lower().rstrip(".!").split())
+    if text in CALLBACK_WORDS:
+        return Mode.CALLBACK
+    if text in EMAIL_WORDS:
+        return Mode.EMAIL
+    return None
+
+
+CALLBACK_WORDS = {
+    texts.CALLBACK_PAYLOAD.lower(), "callback", "call back", "a callback", "call me", "call me back",
+    "please call me back", "phone me", "ring me",
+}
+EMAIL_WORDS = {
+    texts.EMAIL_PAYLOAD.lower(), "email", "e-mail", "by email", "by e-mail", "email me", "e-mail me",
+    "answer by e-mail", "answer by email", "answer me by email", "email please", "e-mail please",
+}
+
+
+def tracker_transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """User and bot lines of a Rasa tracker, oldest first, with who said them."""
+    lines = []
+    for ev in events:
+        kind = ev.get("event")
+        if kind not in ("user", "bot") or not ev.get("text"):
+            continue
+        ts = ev.get("timestamp")
+        when = datetime.fromtimestamp(ts, tz=timezone.utc).isoformat() if isinstance(ts, (int, float)) else None
+        if kind == "user":
+            intent = ((ev.get("parse_data") or {}).get("intent") or {}).get("name")
+            lines.append({"kind": "customer", "text": ev["text"], "author": None, "time": when, "intent": intent})
+        else:
+            agent = (ev.get("metadata") or {}).get("agent")
+            lines.append({"kind": "agent" if agent else "bot", "text": ev["text"], "author": agent, "time": when})
+    return lines
+
+
+def wall_clock() -> float:
+    return time.time()

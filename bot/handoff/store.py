@@ -1,0 +1,510 @@
+"""The durable queue: SQL tables and every query on them (SQLAlchemy 1.4 Core, 2.0 style).
+
+All methods take an open :class:`AsyncConnection` so callers decide the transaction; the event
+consumer applies an event and moves its cursor in one transaction (see ``broker.py``).
+
+Claiming is safe with several service instances: :meth:`QueueStore.accept` is a conditional
+``UPDATE ... WHERE status = 'waiting'`` (one winner whatever the database), and
+:meth:`QueueStore.claim_next` picks with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL so
+concurrent agents take different conversations without waiting on each other. SQLite has one
+writer at a time, so a plain transaction with the same conditional update is enough there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.handoff import routing
+from bot.handoff.errors import Conflict, NotFound
+from bot.handoff.models import (
+    ACTIVE_STATUSES,
+    Conversation,
+    HandoffRequest,
+    Message,
+    MessageKind,
+    Mode,
+    Status,
+    Topic,
+)
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+conversations = sa.Table(
+    "handoff_conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False, default=Mode.CHAT.value),
+    sa.Column("priority", sa.Integer, nullable=False, default=0),
+    sa.Column("sort_key", sa.Float, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("customer_id", sa.String(255)),
+    sa.Column("customer_name", sa.String(255)),
+    sa.Column("segments", sa.Text, nullable=False, default="[]"),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("assigned_at", sa.DateTime),
+    sa.Column("closed_at", sa.DateTime),
+    sa.Column("disposition", sa.String(32)),
+    sa.Column("last_customer_message_at", sa.DateTime),
+    sa.Column("unread", sa.Integer, nullable=False, default=0),
+    sa.Column("position_told", sa.Integer),
+    sa.Column("position_told_at", sa.DateTime),
+    #: the customer was offered a callback / e-mail ticket (no agent free or outside hours)
+    sa.Column("alternatives_offered", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_handoff_conversations_queue", "status", "topic", "sort_key"),
+)
+
+messages = sa.Table(
+    "handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id",
+        sa.Integer,
+        sa.ForeignKey("handoff_conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author", sa.String(64)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    #: id of the broker event this message came from (None for notes and system lines)
+    sa.Column("event_id", sa.BigInteger),
+)
+
+cursors = sa.Table(
+    "handoff_cursor",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("last_event_id", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+presence = sa.Table(
+    "handoff_agents",
+    metadata,
+    sa.Column("agent", sa.String(64), primary_key=True),
+    sa.Column("skills", sa.Text, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("online", sa.Boolean, nullable=False),
+)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: portable across SQLite and PostgreSQL ``timestamp`` columns."""
+    return datetime.utcnow()
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite files get their directory, WAL and a busy timeout.
+
+    WAL lets the action server read queue estimates while the service writes; the busy timeout
+    turns brief lock contention into a short wait instead of an error.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 15})
+    engine = create_async_engine(url, future=True, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+
+        @sa_event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    return engine
+
+
+def _row_to_conversation(row: Any) -> Conversation:
+    return Conversation(
+        id=row.id,
+        handoff_id=row.handoff_id,
+        sender_id=row.sender_id,
+        topic=Topic.parse(row.topic),
+        reason=row.reason,
+        status=Status(row.status),
+        mode=Mode(row.mode),
+        priority=row.priority,
+        sort_key=row.sort_key,
+        created_at=row.created_at,
+        customer_id=row.customer_id,
+        customer_name=row.customer_name,
+        segments=tuple(json.loads(row.segments or "[]")),
+        agent=row.agent,
+        assigned_at=row.assigned_at,
+        closed_at=row.closed_at,
+        disposition=row.disposition,
+        last_customer_message_at=row.last_customer_message_at,
+        unread=row.unread,
+        alternatives_offered=bool(row.alternatives_offered),
+    )
+
+
+def _row_to_message(row: Any) -> Message:
+    return Message(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        kind=MessageKind(row.kind),
+        text=row.text,
+        author=row.author,
+        created_at=row.created_at,
+        event_id=row.event_id,
+    )
+
+
+class QueueStore:
+    """Repository over the handoff tables. Construct with an engine (passed in, never global)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "QueueStore":
+        return cls(make_engine(url, **kwargs))
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    # -- queue ----------------------------------------------------------------------------------
+
+    async def enqueue(
+        self, conn: AsyncConnection, req: HandoffRequest, *, now: datetime | None = None
+    ) -> tuple[Conversation, bool]:
+        """Put a request in its queue. Returns (conversation, created).
+
+        Idempotent: the same ``handoff_id`` twice returns the existing row. A sender who already
+        has an active handoff keeps it (the new reason is added to its timeline), so one customer
+        never sits in two queues.
+        """
+        existing = await self._one(conn, conversations.c.handoff_id == req.handoff_id)
+        if existing is not None:
+            return existing, False
+        active = await self.active_for_sender(conn, req.sender_id)
+        if active is not None:
+            if active.mode is not Mode.CHAT and req.mode is Mode.CHAT:
+                await self.set_mode(conn, active.id, Mode.CHAT)  # back in the chat: serve it there
+            await self.add_message(
+                conn, active.id, MessageKind.SYSTEM, f"Customer asked for an agent again: {req.reason}"
+            )
+            return active, False
+        now = now or utcnow()
+        priority = routing.priority_for(req.segments, req.flags, req.topic)
+        requested = req.requested_at or now.timestamp()
+        result = await conn.execute(
+            conversations.insert().values(
+                handoff_id=req.handoff_id,
+                sender_id=req.sender_id,
+                topic=req.topic.value,
+                reason=req.reason,
+                status=Status.WAITING.value,
+                mode=req.mode.value,
+                priority=priority,
+                sort_key=routing.sort_key(requested, priority),
+                created_at=now,
+                customer_id=req.customer_id,
+                customer_name=req.customer_name,
+                segments=json.dumps(list(req.segments)),
+                position_told=req.position_told,
+                position_told_at=now if req.position_told is not None else None,
+                alternatives_offered=req.eta_told_s is None,
+            )
+        )
+        conv_id = result.inserted_primary_key[0]
+        conv = await self.get(conn, conv_id)
+        return conv, True
+
+    async def get(self, conn: AsyncConnection, conv_id: int) -> Conversation:
+        conv = await self._one(conn, conversations.c.id == conv_id)
+        if conv is None:
+            raise NotFound(f"no handoff conversation {conv_id}")
+        return conv
+
+    async def active_for_sender(self, conn: AsyncConnection, sender_id: str) -> Conversation | None:
+        return await self._one(
+            conn,
+            sa.and_(conversations.c.sender_id == sender_id, conversations.c.status.in_(ACTIVE_STATUSES)),
+        )
+
+    async def _one(self, conn: AsyncConnection, where: Any) -> Conversation | None:
+        row = (
+            await conn.execute(sa.select(conversations).where(where).order_by(conversations.c.id.desc()).limit(1))
+        ).first()
+        return _row_to_conversation(row) if row else None
+
+    async def list_active(self, conn: AsyncConnection) -> list[Conversation]:
+        rows = await conn.execute(
+            sa.select(conversations)
+            .where(conversations.c.status.in_(ACTIVE_STATUSES))
+            .order_by(conversations.c.sort_key, conversations.c.id)
+        )
+        return [_row_to_conversation(r) for r in rows]
+
+    async def waiting_keys(self, conn: AsyncConnection, topic: Topic) -> list[tuple[int, float]]:
+        rows = await conn.execute(
+            sa.select(conversations.c.id, conversations.c.sort_key)
+            .where(conversations.c.status == Status.WAITING.value, conversations.c.topic == topic.value)
+            .order_by(conversations.c.sort_key, conversations.c.id)
+        )
+        return [(r.id, r.sort_key) for r in rows]
+
+    async def accept(self, conn: AsyncConnection, conv_id: int, agent: str, skills: Iterable[Topic]) -> Conversation:
+        """Give a waiting conversation to ``agent``; :class:`Conflict` if someone else was faster."""
+        now = utcnow()
+        result = await conn.execute(
+            conversations.update()
+            .where(
+                conversations.c.id == conv_id,
+                conversations.c.status == Status.WAITING.value,
+                conversations.c.topic.in_([t.value for t in skills]),
+            )
+            .values(status=Status.ASSIGNED.value, agent=agent, assigned_at=now, unread=0)
+        )
+        if result.rowcount != 1:
+            conv = await self.get(conn, conv_id)  # NotFound if it does not exist
+            if conv.status is Status.WAITING:
+                raise Conflict(f"conversation {conv_id} is in the {conv.topic.value} queue, not one of yours")
+            raise Conflict(f"conversation {conv_id} is already {conv.status.value}" + (
+                f" by {conv.agent}" if conv.agent else ""))
+        await self.add_message(conn, conv_id, MessageKind.SYSTEM, f"{agent} accepted the conversation", now=now)
+        return await self.get(conn, conv_id)
+
+    async def claim_next(self, conn: AsyncConnection, agent: str, skills: Iterable[Topic]) -> Conversation | None:
+        """Take the best waiting conversation in the agent's queues, or None if they are empty.
+
+        PostgreSQL: ``FOR UPDATE SKIP LOCKED`` makes concurrent claimers skip rows another
+        transaction is taking. SQLite: writers are serialised; the conditional update in
+        :meth:`accept` still guarantees one owner.
+        """
+        topics = [t.value for t in skills]
+        for _attempt in range(5):
+            query = (
+                sa.select(conversations.c.id)
+                .where(conversations.c.status == Status.WAITING.value, conversations.c.topic.in_(topics))
+                .order_by(conversations.c.sort_key, conversations.c.id)
+                .limit(1)
+            )
+            if self.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            row = (await conn.execute(query)).first()
+            if row is None:
+                return None
+            try:
+                return await self.accept(conn, row.id, agent, skills)
+            except Conflict:
+                continue  # lost a race (SQLite without row locks): try the next one
+        return None
+
+    async def transfer(self, conn: AsyncConnection, conv_id: int, agent: str, topic: Topic) -> Conversation:
+        """Back to waiting, in ``topic``'s queue, keeping its original place in time."""
+        conv = await self._owned(conn, conv_id, agent)
+        await conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conv.id)
+            .values(status=Status.WAITING.value, topic=topic.value, agent=None, assigned_at=None)
+        )
+        await self.add_message(
+            conn, conv.id, MessageKind.SYSTEM, f"{agent} transferred the conversation to {topic.value}"
+        )
+        return await self.get(conn, conv_id)
+
+    async def finish(
+        self, conn: AsyncConnection, conv_id: int, agent: str, status: Status, disposition: str | None
+    ) -> Conversation:
+        conv = await self._owned(conn, conv_id, agent)
+        now = utcnow()
+        await conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conv.id, conversations.c.status == Status.ASSIGNED.value)
+            .values(status=status.value, closed_at=now, disposition=disposition)
+        )
+        label = "handed the conversation back to the bot" if status is Status.HANDED_BACK else (
+            f"closed the conversation ({disposition})")
+        await self.add_message(conn, conv.id, MessageKind.SYSTEM, f"{agent} {label}", now=now)
+        return await self.get(conn, conv_id)
+
+    async def close_unassigned(self, conn: AsyncConnection, conv_id: int, disposition: str) -> None:
+        """Close a waiting conversation without an agent (the bot was resumed by someone else)."""
+        await conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conv_id, conversations.c.status.in_(ACTIVE_STATUSES))
+            .values(status=Status.CLOSED.value, closed_at=utcnow(), disposition=disposition)
+        )
+
+    async def set_mode(self, conn: AsyncConnection, conv_id: int, mode: Mode) -> None:
+        await conn.execute(conversations.update().where(conversations.c.id == conv_id).values(mode=mode.value))
+
+    async def mark_position_told(self, conn: AsyncConnection, conv_id: int, position: int) -> None:
+        await conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conv_id)
+            .values(position_told=position, position_told_at=utcnow())
+        )
+
+    async def position_told(self, conn: AsyncConnection, conv_id: int) -> tuple[int | None, datetime | None]:
+        row = (
+            await conn.execute(
+                sa.select(conversations.c.position_told, conversations.c.position_told_at).where(
+                    conversations.c.id == conv_id
+                )
+            )
+        ).first()
+        return (row.position_told, row.position_told_at) if row else (None, None)
+
+    async def _owned(self, conn: AsyncConnection, conv_id: int, agent: str) -> Conversation:
+        conv = await self.get(conn, conv_id)
+        if conv.status is not Status.ASSIGNED:
+            raise Conflict(f"conversation {conv_id} is {conv.status.value}, not in progress")
+        if conv.agent != agent:
+            raise Conflict(f"conversation {conv_id} belongs to {conv.agent}")
+        return conv
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        conn: AsyncConnection,
+        conv_id: int,
+        kind: MessageKind,
+        text: str,
+        author: str | None = None,
+        *,
+        event_id: int | None = None,
+        now: datetime | None = None,
+    ) -> Message:
+        now = now or utcnow()
+        result = await conn.execute(
+            messages.insert().values(
+                conversation_id=conv_id, kind=kind.value, text=text, author=author, created_at=now, event_id=event_id
+            )
+        )
+        if kind is MessageKind.CUSTOMER:
+            await conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conv_id)
+                .values(last_customer_message_at=now, unread=conversations.c.unread + 1)
+            )
+        return Message(result.inserted_primary_key[0], conv_id, kind, text, author, now, event_id)
+
+    async def messages(self, conn: AsyncConnection, conv_id: int) -> list[Message]:
+        rows = await conn.execute(
+            sa.select(messages).where(messages.c.conversation_id == conv_id).order_by(messages.c.id)
+        )
+        return [_row_to_message(r) for r in rows]
+
+    async def mark_read(self, conn: AsyncConnection, conv_id: int) -> None:
+        await conn.execute(conversations.update().where(conversations.c.id == conv_id).values(unread=0))
+
+    # -- broker cursor --------------------------------------------------------------------------
+
+    async def cursor(self, conn: AsyncConnection, name: str = "rasa_events", *, lock: bool = False) -> int:
+        """The last applied broker event id; ``lock`` holds the row (PostgreSQL) until commit so
+        two service instances never apply the same batch."""
+        query = sa.select(cursors.c.last_event_id).where(cursors.c.name == name)
+        if lock and self.is_postgres:
+            query = query.with_for_update()
+        row = (await conn.execute(query)).first()
+        return int(row.last_event_id) if row else 0
+
+    async def set_cursor(self, conn: AsyncConnection, event_id: int, name: str = "rasa_events") -> None:
+        now = utcnow()
+        result = await conn.execute(
+            cursors.update().where(cursors.c.name == name).values(last_event_id=event_id, updated_at=now)
+        )
+        if result.rowcount == 0:
+            await conn.execute(cursors.insert().values(name=name, last_event_id=event_id, updated_at=now))
+
+    # -- agents ---------------------------------------------------------------------------------
+
+    async def agent_seen(self, conn: AsyncConnection, agent: str, skills: Iterable[Topic], online: bool = True) -> None:
+        now = utcnow()
+        skills_csv = ",".join(sorted(t.value for t in skills))
+        result = await conn.execute(
+            presence.update().where(presence.c.agent == agent).values(skills=skills_csv, last_seen=now, online=online)
+        )
+        if result.rowcount == 0:
+            await conn.execute(presence.insert().values(agent=agent, skills=skills_csv, last_seen=now, online=online))
+
+    async def agents_for(self, conn: AsyncConnection, topic: Topic, ttl_s: float) -> tuple[int, int]:
+        """(agents online who serve ``topic``, how many of them are in a conversation now)."""
+        since = utcnow() - timedelta(seconds=ttl_s)
+        rows = (
+            await conn.execute(
+                sa.select(presence.c.agent, presence.c.skills).where(
+                    presence.c.online.is_(True), presence.c.last_seen >= since
+                )
+            )
+        ).all()
+        serving = [r.agent for r in rows if topic.value in r.skills.split(",")]
+        if not serving:
+            return 0, 0
+        busy = (
+            await conn.execute(
+                sa.select(sa.func.count(sa.distinct(conversations.c.agent))).where(
+                    conversations.c.status == Status.ASSIGNED.value, conversations.c.agent.in_(serving)
+                )
+            )
+        ).scalar_one()
+        return len(serving), int(busy)
+
+    async def recent_handle_s(self, conn: AsyncConnection, topic: Topic, limit: int = 20) -> list[float]:
+        rows = await conn.execute(
+            sa.select(conversations.c.assigned_at, conversations.c.closed_at)
+            .where(
+                conversations.c.topic == topic.value,
+                conversations.c.assigned_at.is_not(None),
+                conversations.c.closed_at.is_not(None),
+            )
+            .order_by(conversations.c.closed_at.desc())
+            .limit(limit)
+        )
+        return [(r.closed_at - r.assigned_at).total_seconds() for r in rows]
+
+
+async def estimate_for(
+    store: QueueStore,
+    conn: AsyncConnection,
+    topic: Topic,
+    my_key: float,
+    *,
+    exclude_id: int | None = None,
+    presence_ttl_s: float,
+    default_handle_s: float,
+) -> tuple[int, int | None, int]:
+    """(position, eta seconds or None when no agent serves the topic, agents available)."""
+    keys: Sequence[tuple[int, float]] = await store.waiting_keys(conn, topic)
+    position = routing.queue_position(my_key, [k for i, k in keys if i != exclude_id])
+    agents, busy = await store.agents_for(conn, topic, presence_ttl_s)
+    handle = routing.typical_handle_s(await store.recent_handle_s(conn, topic), default_handle_s)
+    return position, routing.estimate_wait_s(position, agents, handle, busy), agents

@@ -1,0 +1,179 @@
+"""Fixtures for the handoff service tests.
+
+The handoff database and Rasa's event broker are real (SQLite files; the broker is Rasa's own
+``SQLEventBroker`` writing its ``events`` table). Rasa's HTTP API is played by ``RasaStandIn``,
+a small aiohttp server with the two endpoints the service uses, which publishes appended events
+through that same broker like Rasa does; the end-to-end tests (test_e2e.py) use the real Rasa.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.handoff.app import CONSUMER, SERVICE, create_app
+from bot.handoff.config import BusinessHours, HandoffConfig, parse_agents
+from bot.settings import Settings
+
+AGENTS = "alice:pw-a,bob:pw-b:orders,carol:pw-c:complaints+account"
+
+
+@dataclass
+class RasaStandIn:
+    """Rasa's tracker-events API over an in-memory tracker, publishing to the real SQL broker."""
+
+    broker: Any
+    token: str = "test-token"
+    trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    delivered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    fail_next: int = 0
+    paused: dict[str, bool] = field(default_factory=dict)
+
+    def publish(self, sender: str, event: dict[str, Any]) -> None:
+        event = {"sender_id": sender, "timestamp": time.time(), **event}
+        self.trackers.setdefault(sender, []).append(event)
+        if event["event"] == "pause":
+            self.paused[sender] = True
+        elif event["event"] == "resume":
+            self.paused[sender] = False
+        self.broker.publish(event)
+
+    def customer_says(self, sender: str, text: str) -> None:
+        self.publish(sender, {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}},
+                              "input_channel": "socketio"})
+
+    def request_handoff(self, sender: str, request: dict[str, Any]) -> None:
+        """What Rasa records when action_handoff runs (its message, the slot, the pause)."""
+        self.publish(sender, {"event": "user", "text": "I want a person",
+                              "parse_data": {"intent": {"name": "contact_human_agent"}}})
+        self.publish(sender, {"event": "action", "name": "action_handoff"})
+        self.publish(sender, {"event": "bot", "text": "I'm passing you to a person", "metadata": {}})
+        self.publish(sender, {"event": "slot", "name": "handoff_request", "value": request})
+        self.publish(sender, {"event": "pause"})
+
+    async def append_events(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != self.token:
+            return web.json_response({"message": "bad token"}, status=401)
+        if self.fail_next:
+            self.fail_next -= 1
+            return web.json_response({"message": "simulated outage"}, status=503)
+        assert request.query.get("output_channel") == "latest"
+        assert request.query.get("execute_side_effects") == "true"
+        sender = request.match_info["sender"]
+        events = await request.json()
+        for ev in events:
+            self.publish(sender, ev)
+            if ev["event"] == "bot":
+                self.delivered.setdefault(sender, []).append(ev)
+        return web.json_response({"sender_id": sender})
+
+    async def tracker(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != self.token:
+            return web.json_response({"message": "bad token"}, status=401)
+        sender = request.match_info["sender"]
+        return web.json_response({"sender_id": sender, "events": self.trackers.get(sender, [])})
+
+    async def hello(self, _request: web.Request) -> web.Response:
+        return web.Response(text="Hello from Rasa stand-in")
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/conversations/{sender}/tracker/events", self.append_events)
+        app.router.add_get("/conversations/{sender}/tracker", self.tracker)
+        app.router.add_get("/", self.hello)
+        return app
+
+
+def handoff_request(handoff_id: str, sender: str, topic: str = "orders", **extra: Any) -> dict[str, Any]:
+    return {"handoff_id": handoff_id, "sender_id": sender, "topic": topic,
+            "reason": "explicit_request: The customer asked to speak to a person.",
+            "requested_at": time.time(), "segments": [], "flags": [], "position_told": 1,
+            "eta_told_s": 0, "mode": "chat", **extra}
+
+
+@pytest.fixture
+def broker_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'events.db'}"
+
+
+@pytest.fixture
+def broker(broker_url: str) -> Any:
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    b = SQLEventBroker(host=broker_url)
+    yield b
+    b.engine.dispose()
+
+
+@pytest.fixture
+async def rasa(aiohttp_server: Any, broker: Any) -> AsyncIterator[tuple[RasaStandIn, str]]:
+    stand_in = RasaStandIn(broker)
+    server = await aiohttp_server(stand_in.app())
+    yield stand_in, str(server.make_url("")).rstrip("/")
+
+
+def make_settings(tmp_path: Path, rasa_url: str, broker_url: str, **env: str) -> Settings:
+    return Settings.from_env({
+        "TANDEM_VAR_DIR": str(tmp_path),
+        "RASA_URL": rasa_url,
+        "RASA_TOKEN": "test-token",
+        "EVENT_BROKER_DB_URL": broker_url,
+        "TANDEM_PROFILE_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'no-profiles.db'}",
+        **env,
+    })
+
+
+def make_config(**overrides: Any) -> HandoffConfig:
+    values: dict[str, Any] = dict(
+        agents=parse_agents(AGENTS), hours=BusinessHours.always(), secret=b"k" * 32, poll_interval_s=0.01,
+        position_update_s=0.0, rasa_timeout_s=2.0, rasa_retries=1, heartbeat_s=5.0,
+    )
+    values.update(overrides)
+    return HandoffConfig(**values)
+
+
+@dataclass
+class Handoff:
+    """A running handoff app (test client) with helpers for agents."""
+
+    client: TestClient
+    rasa: RasaStandIn
+    app: web.Application
+
+    async def login(self, name: str) -> dict[str, str]:
+        pw = {"alice": "pw-a", "bob": "pw-b", "carol": "pw-c"}[name]
+        resp = await self.client.post("/api/login", json={"name": name, "password": pw})
+        assert resp.status == 200, await resp.text()
+        return {"Authorization": f"Bearer {(await resp.json())['token']}"}
+
+    async def drain(self) -> None:
+        """Apply every event already in the broker (the background consumer does the same)."""
+        while await self.app[CONSUMER].process_batch():
+            pass
+
+    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def handoff(
+    aiohttp_client: Any, tmp_path: Path, rasa: tuple[RasaStandIn, str], broker_url: str
+) -> Handoff:
+    stand_in, url = rasa
+    app = create_app(make_settings(tmp_path, url, broker_url), make_config())
+    client = await aiohttp_client(app)
+    return Handoff(client, stand_in, app)
+
+
+__all__ = ["Handoff", "RasaStandIn", "handoff_request", "make_config", "make_settings", "SERVICE"]
