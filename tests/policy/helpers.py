@@ -8,6 +8,7 @@ bot's events for that turn.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable, Sequence
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -44,3 +45,19 @@ def predicted_action(domain: Domain, probabilities: Sequence[float]) -> str | No
         return None
     best = max(range(len(probabilities)), key=lambda i: probabilities[i])
     return domain.action_names_or_texts[best]
+
+
+def domain_from_yaml(text: str) -> Domain:
+    """``Domain.from_yaml`` without pykwalify's load_module() deprecation noise."""
+    with warnings.catch_warnings():
+        # pykwalify (Rasa's YAML schema validator) loads its extensions with the
+        # deprecated importlib load_module(); not ours to fix.
+        warnings.filterwarnings("ignore", message=r"the load_module\(\) method is deprecated")
+        return Domain.from_yaml(text)
+
+
+def domain_from_path(path: str) -> Domain:
+    """``Domain.load`` without pykwalify's load_module() deprecation noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"the load_module\(\) method is deprecated")
+        return Domain.load(path)
