@@ -79,7 +79,7 @@ def describe_wait(eta_s: int | None) -> str:
         return "unknown"
     if eta_s < 60:
         return "under a minute"
-    minutes = int(round(eta_s / 60))
+    minutes = math.ceil(eta_s / 60)  # rounding up: better early than later than promised
     if minutes < 60:
         return f"about {minutes} minute{'s' if minutes != 1 else ''}"
     hours, rest = divmod(minutes, 60)
