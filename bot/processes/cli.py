@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import sys
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     explain.set_defaults(func=_cmd_explain)
 
     try:  # the follow-up commands need the action-side services
-        from bot.actions_support import followups
+        followups = importlib.import_module("bot.actions_support.followups")
     except ModuleNotFoundError as exc:
         if exc.name not in ("bot.actions_support", "bot.actions_support.followups"):
             raise

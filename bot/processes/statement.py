@@ -50,6 +50,9 @@ class Case:
     stage: str | None = None
     since: dt.datetime | dt.date | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
+    #: a date the source system already promised (e.g. the carrier's): it wins
+    #: over the catalogue's service levels, because it is what the customer was told
+    promised: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,12 @@ def assess(
             raise UnknownStage(str(exc)) from None
     if index == len(variant.steps) - 1:
         return Progress(variant=variant, step_index=index, status=When.DONE, due=None)
-    due = _start_of(case.since, now, calendar)
-    for step in variant.steps[index:-1]:
-        due = calendar.add(due, step.takes)
+    if case.promised is not None:
+        due = dt.datetime.combine(case.promised, dt.time(23, 59, 59))
+    else:
+        due = _start_of(case.since, now, calendar)
+        for step in variant.steps[index:-1]:
+            due = calendar.add(due, step.takes)
     if due < now:
         late = calendar.business_days_between(due.date(), now.date())
         return Progress(variant, index, When.OVERDUE, due, overdue_business_days=late)

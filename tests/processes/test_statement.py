@@ -141,3 +141,12 @@ def test_aware_now_is_converted_to_shop_time() -> None:
     now = dt.datetime(2026, 7, 1, 18, 30, tzinfo=dt.timezone.utc)  # 19:30 in London (BST)
     statement = build_statement(Case("handoff"), now)
     assert statement.due == dt.datetime(2026, 7, 1, 19, 35)
+
+
+def test_a_promise_from_the_source_system_wins() -> None:
+    case = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 20), promised=dt.date(2026, 11, 25))
+    statement = build_statement(case, MONDAY)
+    assert statement.due == dt.datetime(2026, 11, 25, 23, 59, 59)
+    assert "Wednesday 25 November" in statement.how_long
+    late = build_statement(case, dt.datetime(2026, 11, 27, 9, 0))
+    assert late.status is When.OVERDUE

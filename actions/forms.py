@@ -1,0 +1,151 @@
+"""Form validation: fill what the profile already holds, verify what the customer gives.
+
+A form asks for an order or invoice number only when neither the
+conversation nor the profile makes it obvious: ``extract_order_id`` fills it
+when the identified customer has exactly one order the request can be about
+(e.g. the only open order for "where is my order"). ``validate_order_id``
+checks a given number against the profile, so a typo is caught at once.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from typing import Any, Dict, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.base import turn_from_tracker
+from bot.actions_support.billing import find_invoice
+from bot.actions_support.common import order_candidates
+from bot.actions_support.gateway import Outcome
+from bot.actions_support.identity import identify
+from bot.actions_support.runtime import get_services
+from bot.processes.render import render
+
+logger = logging.getLogger(__name__)
+
+
+async def _identify(tracker: Tracker):  # type: ignore[no-untyped-def]
+    services = get_services()
+    ident = await identify(turn_from_tracker(tracker), services.gateway)
+    return services, ident.lookup
+
+
+class OrderFormValidation(FormValidationAction, abc.ABC):
+    """Shared by every form that needs an order number."""
+
+    #: what the request is about, for :func:`order_candidates`
+    purpose: str = "track"
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("order_id"):
+            return {}
+        try:
+            services, lookup = await _identify(tracker)
+            if not lookup.found or lookup.profile is None:
+                return {}
+            candidates = order_candidates(lookup.profile, self.purpose, services.now())
+        except Exception:  # never break the form: it simply asks
+            logger.exception("could not pre-fill order_id")
+            return {}
+        if len(candidates) == 1:
+            return {"order_id": candidates[0].order_id}
+        return {}
+
+    async def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not value:
+            return {"order_id": None}
+        order_id = str(value).strip()
+        try:
+            services, lookup = await _identify(tracker)
+        except Exception:
+            logger.exception("could not verify order_id")
+            return {"order_id": order_id}
+        if lookup.outcome is Outcome.UNAVAILABLE:
+            return {"order_id": order_id}  # the business action explains the outage
+        if lookup.found and lookup.profile is not None and lookup.profile.order(order_id) is not None:
+            return {"order_id": order_id}
+        dispatcher.utter_message(
+            text=render(
+                "I can't find order {order_id}[[ on your account]]. Please check the number in your order "
+                "confirmation e-mail (8 to 12 digits).",
+                {"order_id": order_id},
+            )
+        )
+        return {"order_id": None}
+
+
+class ValidateTrackOrderForm(OrderFormValidation):
+    purpose = "track"
+
+    def name(self) -> Text:
+        return "validate_track_order_form"
+
+
+class ValidateCancelOrderForm(OrderFormValidation):
+    purpose = "cancel"
+
+    def name(self) -> Text:
+        return "validate_cancel_order_form"
+
+
+class ValidateChangeOrderForm(OrderFormValidation):
+    purpose = "change"
+
+    def name(self) -> Text:
+        return "validate_change_order_form"
+
+
+class ValidateGetRefundForm(OrderFormValidation):
+    purpose = "refund"
+
+    def name(self) -> Text:
+        return "validate_get_refund_form"
+
+
+class ValidateTrackRefundForm(OrderFormValidation):
+    purpose = "refund_status"
+
+    def name(self) -> Text:
+        return "validate_track_refund_form"
+
+
+class InvoiceFormValidation(FormValidationAction, abc.ABC):
+    """Fills the invoice number from the order the conversation is about, or the only invoice."""
+
+    async def extract_invoice_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("invoice_id"):
+            return {}
+        try:
+            _, lookup = await _identify(tracker)
+        except Exception:
+            logger.exception("could not pre-fill invoice_id")
+            return {}
+        profile = lookup.profile if lookup.found else None
+        if profile is None:
+            return {}
+        order_id = tracker.get_slot("order_id")
+        invoice = find_invoice(profile, order_id) if order_id else None
+        if invoice is None and len(profile.invoices) == 1:
+            invoice = profile.invoices[0]
+        return {"invoice_id": invoice.invoice_id} if invoice is not None else {}
+
+
+class ValidateCheckInvoiceForm(InvoiceFormValidation):
+    def name(self) -> Text:
+        return "validate_check_invoice_form"
+
+
+class ValidateGetInvoiceForm(InvoiceFormValidation):
+    def name(self) -> Text:
+        return "validate_get_invoice_form"

@@ -1,0 +1,156 @@
+"""What an action knows (:class:`Turn`, :class:`Context`) and what it answers (:class:`Reply`).
+
+These are plain, Rasa-free records: ``actions/`` builds a :class:`Turn` from
+the rasa_sdk tracker, the business functions in this package take a
+:class:`Context` and return a :class:`Reply`, and ``actions/`` turns that into
+dispatcher messages and ``SlotSet`` events. So every business rule is tested
+without a Rasa server, and the actions stay thin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from bot.actions_support.gateway import Lookup, Outcome, ProfileGateway
+from bot.processes.catalogue import Catalogue
+from bot.processes.render import render
+from bot.processes.statement import Case, Statement, build_statement
+from bot.profile.model import CustomerProfile
+
+__all__ = ["Context", "DataUse", "Reply", "Turn", "SYSTEM_NAMES", "mask_email"]
+
+#: how each source system is named to customers
+SYSTEM_NAMES: Mapping[str, str] = {
+    "crm": "customer records",
+    "marketing": "marketing preferences",
+    "commerce": "orders and payments system",
+    "contact_centre": "contact-centre history",
+    "tandem": "this assistant's own records",
+    "derived": "worked out from the records above",
+    "website": "website sign-in",
+    "messaging": "messaging channel",
+}
+
+
+def mask_email(email: str | None) -> str | None:
+    """``a***@example.com``: enough to recognise, not enough to harvest."""
+    if not email or "@" not in email:
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The conversation as an action sees it (built from the tracker by ``actions/``)."""
+
+    conversation_id: str
+    intent: str | None = None
+    text: str = ""
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    input_channel: str | None = None
+    entities: Mapping[str, Any] = field(default_factory=dict)
+
+    def slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """One use of personal data, remembered so the customer can ask "why my data?"."""
+
+    what: str
+    system: str
+    purpose: str
+
+    def sentence(self) -> str:
+        source = SYSTEM_NAMES.get(self.system, self.system)
+        return f"{self.what} (from our {source}), {self.purpose}"
+
+
+@dataclass
+class Reply:
+    """Messages and slot changes an action returns."""
+
+    messages: list[str] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
+    data_used: list[DataUse] = field(default_factory=list)
+    #: the profile store could not be read or written: flags the conversation
+    #: for the escalation policy (slot ``data_unavailable``)
+    unavailable: bool = False
+
+    def say(self, template: str, values: Mapping[str, Any] | None = None, default: str = "") -> "Reply":
+        text = render(template, values or {}, default=default)
+        if text:
+            self.messages.append(text)
+        return self
+
+    def add_statement(self, statement: Statement) -> "Reply":
+        self.messages.append(statement.text())
+        return self
+
+    def use(self, what: str, system: str, purpose: str) -> "Reply":
+        self.data_used.append(DataUse(what, system, purpose))
+        return self
+
+    def extend(self, other: "Reply") -> "Reply":
+        self.messages += other.messages
+        self.slots.update(other.slots)
+        self.data_used += other.data_used
+        self.unavailable = self.unavailable or other.unavailable
+        return self
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a business function needs: the turn, the customer, the services."""
+
+    turn: Turn
+    gateway: ProfileGateway
+    catalogue: Catalogue
+    now: dt.datetime
+    lookup: Lookup = Lookup(Outcome.NOT_FOUND)
+
+    @property
+    def profile(self) -> CustomerProfile | None:
+        return self.lookup.profile if self.lookup.found else None
+
+    @property
+    def unavailable(self) -> bool:
+        return self.lookup.outcome is Outcome.UNAVAILABLE
+
+    @property
+    def personalise(self) -> bool:
+        """May data beyond what the request strictly needs be used (greeting, suggestions)?"""
+        if self.turn.slot("personalisation_allowed") is False:
+            return False
+        profile = self.profile
+        if profile is None:
+            return True
+        return profile.consent.personalisation_allowed and "no_personalisation" not in profile.suppressions
+
+    @property
+    def sensitive(self) -> bool:
+        """A sensitive circumstance is on record: gentler tone, no marketing."""
+        profile = self.profile
+        if profile is None:
+            return "sensitive_circumstance" in (self.turn.slot("customer_flags") or [])
+        return "sensitive_circumstance" in profile.segments
+
+    def system_of(self, field_name: str, default: str) -> str:
+        profile = self.profile
+        if profile is not None:
+            prov = profile.fields.get(field_name)
+            if prov is not None:
+                return prov.system
+        return default
+
+    def statement(self, case: Case) -> Statement:
+        return build_statement(case, self.now, self.catalogue)
+
+    @property
+    def currency(self) -> str:
+        return self.catalogue.policies.currency

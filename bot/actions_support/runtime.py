@@ -1,0 +1,81 @@
+"""The services an action-server process shares, created once and lazily.
+
+Nothing is opened at import time: the first action that needs the profile
+store creates the repository from :class:`bot.settings.Settings` (so the
+action server starts even when the store is down, and tests can install
+their own services with :func:`use_services` before any action runs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bot.actions_support.gateway import ProfileGateway
+from bot.processes.catalogue import Catalogue, default_catalogue
+from bot.profile.errors import ProfileStoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Services", "get_services", "use_services", "build_services"]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class Services:
+    gateway: ProfileGateway
+    catalogue: Catalogue = field(default_factory=default_catalogue)
+    clock: Callable[[], dt.datetime] = _utc_now
+
+    def now(self) -> dt.datetime:
+        """The shop's local time now (naive), as the process catalogue counts it."""
+        return self.catalogue.calendar.local(self.clock())
+
+
+class _UnavailableStore:
+    """Stands in for a repository that could not even be created; every call fails honestly."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise ProfileStoreUnavailable(self.reason)
+
+        return fail
+
+
+def build_services(settings: Any = None) -> Services:
+    """Services from the environment's settings (the action server's normal path)."""
+    from bot.settings import Settings
+
+    settings = settings or Settings.from_env()
+    try:
+        from bot.profile import ProfileRepository
+
+        store: Any = ProfileRepository.from_url(settings.profile_db_url)
+    except Exception as exc:  # the server must start anyway and answer honestly
+        logger.error("profile repository could not be created: %s", exc)
+        store = _UnavailableStore(f"profile store not available: {type(exc).__name__}")
+    return Services(gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s))
+
+
+_services: Services | None = None
+
+
+def get_services() -> Services:
+    global _services
+    if _services is None:
+        _services = build_services()
+    return _services
+
+
+def use_services(services: Services | None) -> None:
+    """Install (or with None, forget) the process's services; for tests and embedding."""
+    global _services
+    _services = services

@@ -1,0 +1,153 @@
+"""Fixtures for the action tests: a real SQLite profile store built by the profile
+package's generator (its well-known demo customers included), the real domain,
+and helpers that run an action with rasa_sdk's Tracker and CollectingDispatcher.
+
+The store is built once per session and copied for every test, so tests that
+write (feedback, consent, erasure) never see each other's changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable
+
+import pytest
+
+from bot.actions_support.gateway import ProfileGateway
+from bot.actions_support.runtime import Services, use_services
+from bot.processes.catalogue import default_catalogue
+from bot.settings import ROOT
+
+#: the generator's and the repository's "now" (naive UTC): Monday 23 November 2026, noon
+NOW = dt.datetime(2026, 11, 23, 12, 0, 0)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bot.profile.build import build_demo, sync_engine
+
+    path = tmp_path_factory.mktemp("profiles") / "profiles.db"
+    engine = sync_engine(f"sqlite:///{path}")
+    try:
+        build_demo(engine, customers=40, seed=7, now=NOW)
+    finally:
+        engine.dispose()
+    return path
+
+
+@pytest.fixture
+async def repo(demo_db: Path, tmp_path: Path) -> AsyncIterator[Any]:
+    from bot.profile import ProfileRepository
+
+    copy = tmp_path / "profiles.db"
+    shutil.copyfile(demo_db, copy)
+    repository = ProfileRepository.from_url(f"sqlite+aiosqlite:///{copy}", clock=lambda: NOW)
+    yield repository
+    await repository.close()
+
+
+def make_services(store: Any, timeout_s: float = 5.0) -> Services:
+    return Services(
+        gateway=ProfileGateway(store, timeout_s=timeout_s),
+        catalogue=default_catalogue(),
+        clock=lambda: NOW.replace(tzinfo=dt.timezone.utc),
+    )
+
+
+@pytest.fixture
+def services(repo: Any) -> Iterable[Services]:
+    svc = make_services(repo)
+    use_services(svc)
+    yield svc
+    use_services(None)
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    import warnings
+
+    with warnings.catch_warnings():
+        # pykwalify (Rasa's YAML schema checker) uses a deprecated importlib call
+        warnings.filterwarnings("ignore", message=r"the load_module\(\) method is deprecated")
+        from rasa.shared.core.domain import Domain
+
+        return Domain.load(str(ROOT / "domain")).as_dict()
+
+
+@dataclass
+class Conversation:
+    """A conversation driven through actions directly (no NLU, no policies).
+
+    ``say`` appends a user message with its intent and entities (and fills the
+    entity slots the way Rasa's slot mappings would); ``run`` executes an
+    action with the current state and applies its SlotSet events.
+    """
+
+    domain: dict[str, Any]
+    sender_id: str = "test-conversation"
+    input_channel: str = "rest"
+    slots: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    latest: dict[str, Any] = field(default_factory=dict)
+    bot_messages: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for name, spec in self.domain.get("slots", {}).items():
+            self.slots.setdefault(name, spec.get("initial_value"))
+
+    def say(
+        self,
+        text: str,
+        intent: str,
+        entities: dict[str, str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> "Conversation":
+        ents = [{"entity": k, "value": v, "start": 0, "end": 0} for k, v in (entities or {}).items()]
+        self.latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": ents,
+            "metadata": metadata or {},
+        }
+        self.events.append(
+            {"event": "user", "text": text, "parse_data": self.latest, "input_channel": self.input_channel, "metadata": metadata or {}}
+        )
+        for k, v in (entities or {}).items():
+            if k in self.slots:
+                self.slots[k] = v
+        return self
+
+    def tracker(self) -> Any:
+        from rasa_sdk import Tracker
+
+        return Tracker(
+            sender_id=self.sender_id,
+            slots=dict(self.slots),
+            latest_message=self.latest,
+            events=list(self.events),
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name=None,
+        )
+
+    async def run(self, action: Any) -> list[str]:
+        from rasa_sdk.executor import CollectingDispatcher
+
+        dispatcher = CollectingDispatcher()
+        result = await action.run(dispatcher, self.tracker(), self.domain)
+        for event in result:
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        self.events.extend(result)
+        texts = [m.get("text") or "" for m in dispatcher.messages]
+        self.bot_messages.extend(texts)
+        return texts
+
+
+@pytest.fixture
+def conversation(domain: dict[str, Any], services: Services) -> Conversation:
+    return Conversation(domain)
