@@ -32,7 +32,7 @@ from bot.handoff.models import (
 )
 from bot.handoff.profiles import ProfileLookup
 from bot.handoff.rasa_client import RasaClient
-from bot.handoff.store import QueueStore, estimate_for, utcnow
+from bot.handoff.store import QueueStore, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -346,31 +346,34 @@ class HandoffService:
                 logger.exception("position updates for %s failed", topic.value)
 
     async def push_positions(self, topic: Topic) -> int:
+        """One pass over ``topic``'s queue; agents and handle time are read once for all."""
         sent = 0
         now = utcnow()
         async with self.store.begin() as conn:
-            waiting = [
-                c for c in await self.store.list_active(conn)
-                if c.topic is topic and c.status is Status.WAITING and c.mode is Mode.CHAT
-            ]
+            keys = await self.store.waiting_keys(conn, topic)
+            if not keys:
+                return 0
+            agents, busy = await self.store.agents_for(conn, topic, self.config.presence_ttl_s)
+            if not agents:
+                return 0  # nobody to move the queue: no news to give
+            handle = routing.typical_handle_s(await self.store.recent_handle_s(conn, topic),
+                                              self.config.default_handle_s)
+            told = await self.store.positions_told(conn, [conv_id for conv_id, _ in keys])
             plans = []
-            for conv in waiting:
-                position, eta, agents = await estimate_for(
-                    self.store, conn, topic, conv.sort_key, exclude_id=conv.id,
-                    presence_ttl_s=self.config.presence_ttl_s, default_handle_s=self.config.default_handle_s,
-                )
-                told, told_at = await self.store.position_told(conn, conv.id)
+            for index, (conv_id, _key) in enumerate(keys):
+                position = index + 1
+                told_position, told_at, sender_id, mode = told[conv_id]
                 due = told_at is None or (now - told_at).total_seconds() >= self.config.position_update_s
-                if agents and told is not None and position < told and due:
-                    plans.append((conv, position, eta))
-        for conv, position, eta in plans:
+                if mode == Mode.CHAT.value and told_position is not None and position < told_position and due:
+                    plans.append((conv_id, sender_id, position, routing.estimate_wait_s(position, agents, handle, busy)))
+        for conv_id, sender_id, position, eta in plans:
             try:
-                await self.rasa.send_bot_message(conv.sender_id, texts.position_update(topic, position, eta))
+                await self.rasa.send_bot_message(sender_id, texts.position_update(topic, position, eta))
             except HandoffError as exc:
-                logger.warning("position update for %s not delivered: %s", conv.sender_id, exc)
+                logger.warning("position update for %s not delivered: %s", sender_id, exc)
                 continue
             async with self.store.begin() as conn:
-                await self.store.mark_position_told(conn, conv.id, position)
+                await self.store.mark_position_told(conn, conv_id, position)
             sent += 1
         return sent
 

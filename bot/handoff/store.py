@@ -372,15 +372,17 @@ class QueueStore:
             .values(position_told=position, position_told_at=utcnow())
         )
 
-    async def position_told(self, conn: AsyncConnection, conv_id: int) -> tuple[int | None, datetime | None]:
-        row = (
-            await conn.execute(
-                sa.select(conversations.c.position_told, conversations.c.position_told_at).where(
-                    conversations.c.id == conv_id
-                )
-            )
-        ).first()
-        return (row.position_told, row.position_told_at) if row else (None, None)
+    async def positions_told(
+        self, conn: AsyncConnection, conv_ids: Sequence[int]
+    ) -> dict[int, tuple[int | None, datetime | None, str, str]]:
+        """conv id → (position told, when, sender id, mode) for a batch of conversations."""
+        rows = await conn.execute(
+            sa.select(
+                conversations.c.id, conversations.c.position_told, conversations.c.position_told_at,
+                conversations.c.sender_id, conversations.c.mode,
+            ).where(conversations.c.id.in_(list(conv_ids)))
+        )
+        return {r.id: (r.position_told, r.position_told_at, r.sender_id, r.mode) for r in rows}
 
     async def _owned(self, conn: AsyncConnection, conv_id: int, agent: str) -> Conversation:
         conv = await self.get(conn, conv_id)

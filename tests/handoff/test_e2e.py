@@ -1,0 +1,231 @@
+"""End to end with real processes: Rasa server, action server, handoff service, SQLite.
+
+A customer on the socket.io channel asks for a person, hears position and wait; an agent (the
+service's HTTP + WebSocket API, as the console uses it) accepts; messages flow both ways; the
+agent hands back and the bot answers again. Then the handoff service is killed mid-conversation
+and restarted: nothing the customer wrote meanwhile is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+import socketio
+
+from bot.settings import Settings
+from tests.conftest import isolated_settings
+
+pytestmark = pytest.mark.slow
+
+AGENT = ("alice", "e2e-secret")
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from bot.runner import Stack
+
+    settings = isolated_settings(tmp_path_factory.mktemp("handoff-e2e"))
+    extra = {"TANDEM_VAR_DIR": str(settings.var_dir), "TANDEM_AGENTS": f"{AGENT[0]}:{AGENT[1]}",
+             "TANDEM_HANDOFF_POLL_S": "0.05"}
+    stack = Stack(settings, trained_model, extra_env=extra)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+class Customer:
+    """A socket.io customer, like the website widget."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.session_id = f"e2e-{uuid.uuid4().hex[:10]}"
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._confirmed = asyncio.Event()
+        self.client.on("session_confirm", self._on_confirm)
+        self.client.on("bot_uttered", self._on_bot)
+
+    async def _on_confirm(self, *_: Any) -> None:
+        self._confirmed.set()
+
+    async def _on_bot(self, data: dict[str, Any]) -> None:
+        await self.inbox.put(data)
+
+    async def connect(self) -> "Customer":
+        await self.client.connect(self.settings.rasa_url, socketio_path="/socket.io", transports=["websocket"])
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.wait_for(self._confirmed.wait(), 10)
+        return self
+
+    async def say(self, text: str) -> None:
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    async def expect(self, fragment: str, timeout: float = 30) -> dict[str, Any]:
+        async def wait() -> dict[str, Any]:
+            while True:
+                msg = await self.inbox.get()
+                if fragment in (msg.get("text") or ""):
+                    return msg
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def silence(self, seconds: float) -> list[dict[str, Any]]:
+        await asyncio.sleep(seconds)
+        got = []
+        while not self.inbox.empty():
+            got.append(self.inbox.get_nowait())
+        return got
+
+
+class Agent:
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http, self.base = http, base.rstrip("/")
+        self.headers: dict[str, str] = {}
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def login(self) -> "Agent":
+        async with self.http.post(f"{self.base}/api/login", json={"name": AGENT[0], "password": AGENT[1]}) as r:
+            assert r.status == 200, await r.text()
+            token = (await r.json())["token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.ws = await self.http.ws_connect(f"{self.base}/ws", params={"token": token}, heartbeat=10)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for msg in self.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT and msg.data != "pong":
+                await self.events.put(msg.json())
+
+    async def wait_for(self, predicate: Any, timeout: float = 20) -> dict[str, Any]:
+        async def wait() -> dict[str, Any]:
+            while True:
+                ev = await self.events.get()
+                if predicate(ev):
+                    return ev
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        async with self.http.post(f"{self.base}{path}", json=body or {}, headers=self.headers) as r:
+            assert r.status == 200, f"{path}: {r.status} {await r.text()}"
+            return await r.json()
+
+    async def get(self, path: str) -> dict[str, Any]:
+        async with self.http.get(f"{self.base}{path}", headers=self.headers) as r:
+            assert r.status == 200, f"{path}: {r.status} {await r.text()}"
+            return await r.json()
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield session
+
+
+def queued_for(session_id: str) -> Any:
+    return lambda ev: ev.get("type") == "conversation" and ev["conversation"]["sender_id"] == session_id
+
+
+async def test_customer_agent_and_bot_take_turns(stack: Any, http: aiohttp.ClientSession) -> None:
+    settings = stack.settings
+    agent = await Agent(http, settings.handoff_url).login()
+    customer = await Customer(settings).connect()
+    try:
+        await customer.say("I want to talk to a human agent")
+        told = await customer.expect("in the queue")
+        assert "number 1 in the queue" in told["text"] and "estimated wait" in told["text"]
+
+        queued = await agent.wait_for(queued_for(customer.session_id))
+        conv = queued["conversation"]
+        assert conv["status"] == "waiting" and conv["reason"]
+        cid = conv["id"]
+
+        await agent.post(f"/api/conversations/{cid}/accept")
+        greeting = await customer.expect("Alice")
+        assert greeting.get("agent") == "alice"
+
+        await customer.say("my order 12345 never arrived")
+        seen = await agent.wait_for(lambda ev: ev.get("type") == "message" and ev["conversation_id"] == cid
+                                    and ev["message"]["kind"] == "customer")
+        assert seen["message"]["text"] == "my order 12345 never arrived"
+        assert not [m for m in await customer.silence(1.0) if not m.get("agent")]  # the bot stays quiet
+
+        await agent.post(f"/api/conversations/{cid}/reply", {"text": "I'm sorry! A new parcel leaves today."})
+        reply = await customer.expect("new parcel leaves today")
+        assert reply["agent"] == "alice"
+
+        detail = await agent.get(f"/api/conversations/{cid}")
+        kinds = [line["kind"] for line in detail["transcript"]]
+        assert detail["transcript_source"] == "rasa" and {"customer", "bot", "agent"} <= set(kinds)
+        assert detail["profile"]["status"] in {"not_identified", "ok", "unavailable"}
+
+        await agent.post(f"/api/conversations/{cid}/handback")
+        await customer.expect("passed you back to the virtual assistant")
+        await customer.say("hello")
+        answer = await customer.expect("", timeout=30)
+        assert not answer.get("agent") and answer["text"]
+    finally:
+        await customer.client.disconnect()
+        await agent.close()
+
+
+async def test_nothing_is_lost_while_the_handoff_service_is_down(stack: Any, http: aiohttp.ClientSession) -> None:
+    settings = stack.settings
+    agent = await Agent(http, settings.handoff_url).login()
+    talking = await Customer(settings).connect()
+    try:
+        await talking.say("I want to talk to a human agent")
+        cid = (await agent.wait_for(queued_for(talking.session_id)))["conversation"]["id"]
+        await agent.post(f"/api/conversations/{cid}/accept")
+        await talking.expect("Alice")
+        await agent.close()
+
+        stack.services["handoff"].kill()  # crash mid-conversation
+        await talking.say("are you still there?")
+        await talking.say("my order number is 98765")
+        newcomer = await Customer(settings).connect()
+        await newcomer.say("I want to talk to a human agent")
+        await newcomer.expect("")  # the action still answers (estimate or honest fallback)
+        await asyncio.sleep(0.5)
+
+        await asyncio.get_running_loop().run_in_executor(None, stack.restart, "handoff")
+        agent = await Agent(http, settings.handoff_url).login()
+
+        async def caught_up() -> None:
+            while True:
+                queue = (await agent.get("/api/queue"))["conversations"]
+                mine = [c for c in queue if c["id"] == cid]
+                if mine and mine[0]["unread"] >= 2 and any(c["sender_id"] == newcomer.session_id for c in queue):
+                    return
+                await asyncio.sleep(0.2)
+
+        await asyncio.wait_for(caught_up(), 20)
+        db = settings.handoff_db_url.split("///", 1)[1]
+        with sqlite3.connect(db) as conn:
+            texts = [r[0] for r in conn.execute(
+                "SELECT text FROM handoff_messages WHERE conversation_id = ? AND kind = 'customer' ORDER BY id",
+                (cid,))]
+        assert texts == ["are you still there?", "my order number is 98765"]
+        await agent.post(f"/api/conversations/{cid}/close", {"disposition": "resolved"})
+        await newcomer.client.disconnect()
+    finally:
+        await talking.client.disconnect()
+        await agent.close()
