@@ -294,7 +294,8 @@ def assemble(records: PersonRecords, now: datetime, stale_after: timedelta = DEF
         flags.append(Flag("sensitive_circumstance", row["kind"], row["note"], row["recorded_at"], prov))
 
     # -- tandem's own events -------------------------------------------------------
-    events = sorted(records.get("tp_event"), key=lambda e: (e["created_at"], e["event_id"]))
+    # ids are "<prefix>-<time-ordered hex>": within one second, insertion order
+    events = sorted(records.get("tp_event"), key=lambda e: (e["created_at"], e["event_id"].partition("-")[2]))
     feedback = tuple(
         Feedback(e["event_id"], e["type"], e["text"] or "", e["conversation_id"], e["status"] or "open", e["created_at"])
         for e in events

@@ -35,7 +35,7 @@ MAX_IDENTIFIER_LENGTH: Final = 320
 _EMAIL_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _EMAIL_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
-_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
+_PHONE_CHARS = re.compile(r"^\(?\+?[0-9 ()./-]+$")
 _NANP = re.compile(r"^[2-9][0-9]{2}[2-9][0-9]{6}$")
 _GB_NATIONAL = re.compile(r"^[1235789][0-9]{8,9}$")
 _CUSTOMER_NUMBER = re.compile(r"^C([0-9]{7})$")
@@ -103,7 +103,7 @@ def normalise_phone(raw: object) -> str:
     if not _PHONE_CHARS.match(value):
         raise InvalidIdentifier("phone number may only contain digits, spaces, + ( ) . and -")
     digits = re.sub(r"[^0-9]", "", value)
-    international = value.startswith("+")
+    international = value.lstrip("(").startswith("+")
     if not international and digits.startswith("00"):
         digits, international = digits[2:], True
     if not 7 <= len(digits) <= 15:

@@ -130,4 +130,6 @@ def given_names_compatible(a: str, b: str) -> bool:
 def family_names_compatible(a: str, b: str) -> bool:
     if not a or not b or a == b:
         return True
+    if len(a) == 1 or len(b) == 1:
+        return a[0] == b[0]
     return min(len(a), len(b)) >= 4 and _within_one_edit(a, b)

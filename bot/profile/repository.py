@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -286,7 +287,8 @@ class ProfileRepository:
 
     async def _event(self, customer_id: str, type_: str, *, prefix: str = "EV", **values: Any) -> str:
         cid = normalise_customer_id(customer_id)
-        event_id = f"{prefix}-{uuid.uuid4().hex[:20]}"
+        # time-ordered id: events of the same second keep their order (see assemble)
+        event_id = f"{prefix}-{time.time_ns():016x}{uuid.uuid4().hex[:8]}"
 
         async def work() -> str:
             async with self.engine.begin() as conn:
