@@ -47,8 +47,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "explicit_request_intents": ["contact_human_agent"],
     "explicit_request_patterns": [
         r"\b(speak|talk|chat|connect me|put me through)\s+(to|with)\s+(a|an|some|the)?\s*"
-        r"(real\s+|live\s+)?(human|person|agent|operator|representative|someone)\b",
-        r"\b(human|live|real)\s+(agent|person|operator)\b",
+        r"(real\s+|live\s+)?(human|person|agent|operator|representative|someone|manager|supervisor)\b",
+        r"\b(want|need|get|give)\s+(me\s+)?(to\s+)?(a|an|to)?\s*(real\s+|live\s+)?"
+        r"(human|person|agent|operator|manager|supervisor)\b",
         r"^\W*(agent|human|operator|representative)\W*$",
     ],
     # (b) understanding: consecutive NLU fallbacks, and the overall cap on

@@ -60,12 +60,14 @@ class UserTurn:
     ``bot_actions`` are the actions the bot ran in response, before the next
     message. ``active_loop``/``requested_slot`` are the form state when the
     message arrived; ``form_rejected`` says the form refused the answer (it was
-    rejected, or asked for the same slot again).
+    rejected, or asked for the same slot again). ``entities`` are the
+    ``(entity, value)`` pairs NLU extracted, sorted.
     """
 
     text: str = ""
     intent: str | None = None
     confidence: float | None = None
+    entities: tuple[tuple[str, str], ...] = ()
     bot_actions: tuple[str, ...] = ()
     active_loop: str | None = None
     requested_slot: str | None = None
@@ -276,9 +278,17 @@ def _check_loops(view: ConversationView, current: UserTurn, config: EscalationCo
         current.intent is not None
         and current.intent not in config.loop_ignore_intents
         and is_understood(current, config)
+        and current.active_loop is None
     ):
+        # A repeat carries nothing new: same intent, same entities (asking about
+        # three different orders is no loop), and not an answer to a form's
+        # question (failing forms are the form check's business).
         run = _trailing_run(
-            view.turns, lambda t: t.intent == current.intent and is_understood(t, config)
+            view.turns,
+            lambda t: t.intent == current.intent
+            and t.entities == current.entities
+            and t.active_loop is None
+            and is_understood(t, config),
         )
         if run >= config.intent_repeats:
             return (

@@ -42,6 +42,7 @@ class _TurnBuilder:
     confidence: float | None
     active_loop: str | None
     requested_slot: str | None
+    entities: tuple[tuple[str, str], ...] = ()
     bot_actions: list[str] = field(default_factory=list)
     form_rejected: bool = False
 
@@ -53,6 +54,7 @@ class _TurnBuilder:
             bot_actions=tuple(self.bot_actions),
             active_loop=self.active_loop,
             requested_slot=self.requested_slot,
+            entities=self.entities,
             form_rejected=self.form_rejected,
         )
 
@@ -64,6 +66,15 @@ def _intent_of(event: UserUttered) -> tuple[str | None, float | None]:
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
         confidence = None
     return name, (float(confidence) if confidence is not None else None)
+
+
+def _entities_of(event: UserUttered) -> tuple[tuple[str, str], ...]:
+    pairs = {
+        (str(entity.get("entity")), str(entity.get("value")))
+        for entity in (event.entities or [])
+        if isinstance(entity, dict) and entity.get("entity")
+    }
+    return tuple(sorted(pairs))
 
 
 def _session_events(tracker: DialogueStateTracker) -> list[Any]:
@@ -95,6 +106,7 @@ def view_from_tracker(tracker: DialogueStateTracker, config: EscalationConfig) -
                     confidence=confidence,
                     active_loop=active_loop,
                     requested_slot=requested_slot if active_loop else None,
+                    entities=_entities_of(event),
                 )
             )
             last_user_index = index

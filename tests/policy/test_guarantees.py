@@ -110,6 +110,27 @@ CLEAR_CONVERSATIONS: dict[str, Conversation] = {
         bot("utter_ok"),
         user("ok", "affirm"),
     ],
+    "three different orders are no loop": [
+        user("where is order 111", "track_order", entities=[{"entity": "order_id", "value": "111"}]),
+        bot("utter_ok"),
+        user("and order 222?", "track_order", entities=[{"entity": "order_id", "value": "222"}]),
+        bot("utter_ok"),
+        user("and 333", "track_order", entities=[{"entity": "order_id", "value": "333"}]),
+    ],
+    "answering a form with the same intent is no loop": [
+        user("where is my order", "track_order"),
+        [ActionExecuted("track_order_form"), ActiveLoop("track_order_form"), SlotSet(REQUESTED_SLOT, "order_id")],
+        user("my order is 12345", "track_order"),
+        [ActionExecuted("track_order_form"), SlotSet("order_id", "12345"), SlotSet(REQUESTED_SLOT, None),
+         ActiveLoop(None)],
+        bot("utter_ok"),
+        user("and where is my other order", "track_order"),
+    ],
+    "asking whether the bot is a real person": [
+        user("are you a real person?", "bot_challenge"),
+        bot("utter_iamabot"),
+        user("are you human", "bot_challenge"),
+    ],
     "polite words that look like trigger words": [
         user("sorry if this is a stupid question, where is my class schedule order", "track_order"),
         bot("utter_ok"),

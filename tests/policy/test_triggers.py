@@ -87,9 +87,13 @@ def test_explicit_request_takes_topic_from_the_earlier_business_intent(policy, d
     assert_handoff(policy, domain, tracker, "explicit_request", "refunds_billing")
 
 
-def test_explicit_request_by_words_when_nlu_missed_it(policy, domain) -> None:
+@pytest.mark.parametrize(
+    "text",
     # The bot's own fallback message says: just say "agent".
-    tracker = tracker_of(domain, user("agent", "out_of_scope", 0.7))
+    ["agent", "Human!", "get me a real person", "I want to talk to someone", "put me through to a manager"],
+)
+def test_explicit_request_by_words_when_nlu_missed_it(policy, domain, text: str) -> None:
+    tracker = tracker_of(domain, user(text, "out_of_scope", 0.7))
     assert_handoff(policy, domain, tracker, "explicit_request", "general")
 
 
