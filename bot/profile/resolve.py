@@ -119,7 +119,8 @@ def _root_query(system: str) -> Any:
 
 
 def _stream(conn: Connection, stmt: Any) -> Iterator[Any]:
-    result = conn.execution_options(stream_results=True).execute(stmt)
+    # per statement: Connection.execution_options() would change the whole (future) connection
+    result = conn.execute(stmt.execution_options(stream_results=True))
     for part in result.partitions(_BATCH):
         yield from part
 

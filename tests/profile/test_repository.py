@@ -202,6 +202,7 @@ async def test_timeout_is_unavailable(demo_db: str) -> None:
     repo = ProfileRepository.from_url(demo_db, timeout_s=0.000001)
     with pytest.raises(ProfileStoreUnavailable, match="in time"):
         await repo.find("C1000001")
+    await asyncio.sleep(0.3)  # the cancelled aiosqlite worker finishes on this loop, not after it closed
     await repo.close()
 
 
