@@ -79,7 +79,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
         r"\bmorons?\b",
         r"\bbastards?\b",
         r"\ba(ss|rse)holes?\b",
-        r"\bdamn\w*",
         r"\bpiss\w*",
     ],
     "frustration_patterns": [
