@@ -161,7 +161,8 @@ def render(summary: dict[str, Any]) -> str:
     consent = summary["consent"]
     out.append(
         f"  consent: personalisation {consent['personalisation_allowed']}{src('consent.personalisation_allowed')}; "
-        f"marketing {consent['marketing_allowed']}{src('consent.marketing_allowed')}"
+        f"marketing consent {consent['marketing_consent']}{src('consent.marketing_allowed')}, "
+        f"marketing sent {consent['marketing_allowed']}"
     )
     return "\n".join(out)
 

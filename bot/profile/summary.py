@@ -119,6 +119,8 @@ def profile_summary(profile: "CustomerProfile") -> dict[str, Any]:
         "flags": flags,
         "consent": {
             "personalisation_allowed": _s(p.consent.personalisation_allowed),
+            # the customer's consent, and whether we market at all (suppressions included)
+            "marketing_consent": _s(p.consent.marketing_allowed),
             "marketing_allowed": _s(p.marketing_allowed),
         },
         "provenance": provenance,
