@@ -192,18 +192,25 @@ async def test_database_down_is_unavailable() -> None:
     with pytest.raises(ProfileStoreUnavailable):
         await repo.set_personalisation("cus_0000000000000000", False)
     await repo.close()
-    missing_dir = ProfileRepository.from_url("sqlite+aiosqlite:////nonexistent-dir/x/profiles.db")
-    with pytest.raises(ProfileStoreUnavailable):
-        await missing_dir.find("C1000001")
-    await missing_dir.close()
 
 
-async def test_timeout_is_unavailable(demo_db: str) -> None:
-    repo = ProfileRepository.from_url(demo_db, timeout_s=0.000001)
-    with pytest.raises(ProfileStoreUnavailable, match="in time"):
-        await repo.find("C1000001")
-    await asyncio.sleep(0.3)  # the cancelled aiosqlite worker finishes on this loop, not after it closed
-    await repo.close()
+async def test_timeout_is_unavailable() -> None:
+    """A database that accepts the connection and never answers: the bound holds."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never replies; returns when the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    repo = ProfileRepository(create_async_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/test", future=True), timeout_s=0.3)
+    try:
+        with pytest.raises(ProfileStoreUnavailable, match="in time"):
+            await repo.find("C1000001")
+    finally:
+        await repo.close()
+        server.close()
+        await server.wait_closed()
 
 
 def test_engine_must_be_async() -> None:
