@@ -97,7 +97,10 @@ def train_model(models_dir: Path = ROOT / "models") -> Path:
 def agent_parser(model_path: Path) -> tuple[Parser, asyncio.AbstractEventLoop]:
     """Load ``model_path`` and return a synchronous parse function plus its event loop."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    # Rasa logs every parse at debug level through structlog: thousands of lines here
+    configure_structlog(logging.WARNING)
     loop = asyncio.new_event_loop()
     agent = Agent.load(str(model_path))
     if not agent.is_ready():
