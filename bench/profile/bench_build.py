@@ -54,7 +54,8 @@ def main() -> int:
         quality = measure(conn)
     quality_s = time.perf_counter() - t
     engine.dispose()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024
     size_mb = os.path.getsize(args.db) / 2**20 if "://" not in args.db else None
     result = {
         "customers": args.customers,
@@ -69,6 +70,7 @@ def main() -> int:
         "build_seconds": round(build_s, 1),
         "quality_seconds": round(quality_s, 1),
         "peak_rss_mb": round(peak_mb),
+        "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "db_mb": round(size_mb) if size_mb else None,
         "precision": round(quality.precision, 5),
         "recall": round(quality.recall, 5),

@@ -138,6 +138,20 @@ def _by_identifier_query(n_pairs: int) -> Any:
     return _person_query(lambda col: col.in_(matches), extra=hits)
 
 
+_SQLITE_CACHE: dict[int, tuple[str, tuple[str, ...]]] = {}
+
+
+def _compiled_sqlite(stmt: Any) -> tuple[str, tuple[str, ...]]:
+    """(SQL with ? placeholders, parameter names in order) for a cached read statement."""
+    cached = _SQLITE_CACHE.get(id(stmt))
+    if cached is None:
+        from sqlalchemy.dialects import sqlite
+
+        compiled = stmt.compile(dialect=sqlite.dialect())
+        cached = _SQLITE_CACHE[id(stmt)] = (compiled.string, tuple(compiled.positiontup))
+    return cached
+
+
 class ProfileRepository:
     """Async access to unified profiles. ``engine`` must be an ``AsyncEngine``.
 
@@ -208,7 +222,7 @@ class ProfileRepository:
         for i, (k, v) in enumerate(pairs):
             params[f"k{i}"], params[f"v{i}"] = k, v
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(_by_identifier_query(len(pairs)), params)).all()
+            rows = await self._rows(conn, _by_identifier_query(len(pairs)), params)
         hits = [(r[2], r[3], r[1]) for r in rows if r[0] == "tp_identifier"]
         cid = self._choose(pairs, hits)
         return self._assemble(cid, (r for r in rows if r[1] == cid and r[0] != "tp_identifier"))
@@ -239,8 +253,26 @@ class ProfileRepository:
         return found[0]
 
     async def _load(self, conn: Any, cid: str) -> CustomerProfile:
-        rows = (await conn.execute(_BY_ID_QUERY, {"cid": cid})).all()
+        rows = await self._rows(conn, _BY_ID_QUERY, {"cid": cid})
         return self._assemble(cid, rows)
+
+    async def _rows(self, conn: Any, stmt: Any, params: dict[str, str]) -> list[Any]:
+        """Run a read statement; on aiosqlite in one hop to its worker thread.
+
+        SQLAlchemy's aiosqlite adapter makes four or five thread round trips
+        per statement (cursor, execute, fetch, close), each of which waits for
+        the scheduler on a busy machine. ``aiosqlite.Connection.execute_fetchall``
+        (public API, reached through the pool's ``driver_connection``) does
+        the same work in one. The SQL is the same statement compiled once for
+        SQLite; other dialects take the ordinary path.
+        """
+        if conn.dialect.name == "sqlite":
+            raw = await conn.get_raw_connection()
+            driver = getattr(raw, "driver_connection", None)
+            if hasattr(driver, "execute_fetchall"):
+                sql, names = _compiled_sqlite(stmt)
+                return list(await driver.execute_fetchall(sql, tuple(params[n] for n in names)))
+        return (await conn.execute(stmt, params)).all()
 
     def _assemble(self, cid: str, rows: Any) -> CustomerProfile:
         records = PersonRecords(cid)
