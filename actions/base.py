@@ -40,6 +40,8 @@ CRASH_MESSAGE = (
     'Nothing you told me is lost: say "agent" and a colleague will take it from here.'
 )
 
+GENERAL_ONLY = "I can't reach your account details right now, so this is our general information."
+
 VIA_WORDS = {
     "conversation": None,
     "widget": ("your signed-in account on our website", "to recognise you"),
@@ -152,7 +154,23 @@ def emit(
         # the request that was waiting for identification has now been answered
         if "pending_action" not in reply.slots:
             slots["pending_action"] = None
-    for message in reply.messages:
+    messages = list(reply.messages)
+    if ctx.unavailable and not reply.unavailable:
+        # the action answered without the customer's data: say so, honestly
+        messages.insert(0, GENERAL_ONLY)
+    for message in messages:
         if message.strip():
             dispatcher.utter_message(text=message)
     return [SlotSet(name, value) for name, value in slots.items() if turn.slot(name) != value or name in reply.slots]
+
+
+def load_all_actions() -> dict[str, type[ProfileAction]]:
+    """Import every module of the ``actions`` package (as rasa-sdk does) and return :data:`ACTIONS`."""
+    import importlib
+    import pkgutil
+
+    import actions
+
+    for module in pkgutil.iter_modules(actions.__path__):
+        importlib.import_module(f"actions.{module.name}")
+    return ACTIONS

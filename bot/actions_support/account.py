@@ -93,8 +93,8 @@ def edit_account(ctx: Context) -> Reply:
             words = {"phones": "phone number", "address": "address", "emails": "e-mail address"}
             reply.use("when your contact details were last updated", "crm", "to suggest what to check")
             reply.say(
-                "Your {fields} hasn't been updated for a long time, so it's worth checking while you're there.",
-                {"fields": " and ".join(words[s] for s in stale)},
+                "Your {fields} {have} not been updated for a long time, so it's worth checking while you're there.",
+                {"fields": " and ".join(words[s] for s in stale), "have": "have" if len(stale) > 1 else "has"},
             )
     return reply
 

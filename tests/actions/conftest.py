@@ -9,6 +9,7 @@ write (feedback, consent, erasure) never see each other's changes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,11 @@ async def repo(demo_db: Path, tmp_path: Path) -> AsyncIterator[Any]:
 
     copy = tmp_path / "profiles.db"
     shutil.copyfile(demo_db, copy)
-    repository = ProfileRepository.from_url(f"sqlite+aiosqlite:///{copy}", clock=lambda: NOW)
+    ticks = itertools.count()
+    # the store's clock moves one second per call, so "latest choice wins" has a latest
+    repository = ProfileRepository.from_url(
+        f"sqlite+aiosqlite:///{copy}", clock=lambda: NOW + dt.timedelta(seconds=next(ticks))
+    )
     yield repository
     await repository.close()
 

@@ -1,0 +1,112 @@
+"""Order actions against the real demo profile store."""
+
+from __future__ import annotations
+
+from actions.identity import ActionConfirm, ActionDecline
+from actions.orders import (
+    ActionCancellationFee,
+    ActionChangeOrder,
+    ActionCheckCancelOrder,
+    ActionTrackOrder,
+)
+
+from .helpers import AMELIA, AMELIA_ORDER, CHLOE, IAN_ORDER, clean, three_parts
+
+
+async def test_track_dispatched_order_uses_carrier_and_promised_date(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("wheres my stuff", "track_order", metadata=AMELIA)
+    messages = await conversation.run(ActionTrackOrder())
+    clean(messages)
+    assert messages[0] == "I'm using your order history to find the parcel."
+    assert f"Order {AMELIA_ORDER} left our warehouse on Saturday 21 November with DPD." in messages
+    statement = three_parts(messages)
+    assert "by Wednesday 25 November (2 working days from now)" in statement  # the carrier's promise
+    assert "DPD" in statement
+    assert conversation.slots["order_id"] == AMELIA_ORDER
+
+
+async def test_track_by_order_number_without_identity(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say(f"where is order {IAN_ORDER}", "track_order", {"order_id": IAN_ORDER})
+    messages = await conversation.run(ActionTrackOrder())
+    clean(messages)
+    assert "is being prepared in our warehouse" in messages[1]
+    statement = three_parts(messages)
+    assert "Thursday 26 November" in statement  # promised date from the commerce system
+
+
+async def test_unknown_order_number(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("where is order 99999999", "track_order", {"order_id": "99999999"})
+    messages = await conversation.run(ActionTrackOrder())
+    clean(messages)
+    assert "I can't find order 99999999" in messages[0]
+
+
+async def test_several_candidate_orders_are_listed(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("I want a refund", "get_refund", metadata=CHLOE)
+    from actions.refunds import ActionGetRefund
+
+    messages = await conversation.run(ActionGetRefund())
+    clean(messages)
+    assert "several orders" in messages[0] and "Which one is it?" in messages[0]
+    assert "order 4000000305" in messages[0]
+
+
+async def test_cancel_before_dispatch_asks_then_cancels(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say(f"cancel {IAN_ORDER}", "cancel_order", {"order_id": IAN_ORDER})
+    ask = await conversation.run(ActionCheckCancelOrder())
+    clean(ask)
+    assert "hasn't been dispatched yet, so it can be cancelled, free of charge. Shall I cancel it?" in ask[0]
+    assert conversation.slots["cancel_confirmation"] == IAN_ORDER
+    conversation.say("yes", "affirm")
+    done = await conversation.run(ActionConfirm())
+    clean(done)
+    assert done[0] == f"Done: I've asked our warehouse to cancel order {IAN_ORDER}."
+    statement = three_parts(done)
+    assert "cancelled and refunded" in statement
+    assert conversation.slots["cancel_confirmation"] is None
+
+
+async def test_cancel_declined_keeps_the_order(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say(f"cancel {IAN_ORDER}", "cancel_order", {"order_id": IAN_ORDER})
+    await conversation.run(ActionCheckCancelOrder())
+    conversation.say("no", "deny")
+    kept = await conversation.run(ActionDecline())
+    assert kept == [f"No problem, order {IAN_ORDER} stays as it is."]
+    assert conversation.slots["cancel_confirmation"] is None
+
+
+async def test_cannot_cancel_after_dispatch(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("cancel my order", "cancel_order", metadata=AMELIA)
+    messages = await conversation.run(ActionCheckCancelOrder())
+    clean(messages)
+    assert "already left our warehouse with DPD, so it can't be cancelled" in messages[0]
+    statement = three_parts(messages)
+    assert "refuse the parcel" in statement
+    assert conversation.slots["cancel_confirmation"] is None
+    conversation.say("yes", "affirm")
+    nothing = await conversation.run(ActionConfirm())
+    assert nothing == ["Great. Is there anything else I can help with?"]
+
+
+async def test_change_dispatched_order(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("change my order", "change_order", metadata=AMELIA)
+    messages = await conversation.run(ActionChangeOrder())
+    clean(messages)
+    statement = three_parts(messages)
+    assert "can't be changed" in statement
+
+
+async def test_change_open_order(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("change it", "change_order", {"order_id": IAN_ORDER})
+    messages = await conversation.run(ActionChangeOrder())
+    clean(messages)
+    assert "can still be changed" in messages[0]
+    three_parts(messages)
+
+
+async def test_cancellation_fee_mentions_free_open_orders(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("is there a cancellation fee", "check_cancellation_fee", {"order_id": IAN_ORDER})
+    messages = await conversation.run(ActionCancellationFee())
+    clean(messages)
+    assert messages[0].startswith("Cancelling an order before it's dispatched is free.")
+    assert any(f"order {IAN_ORDER}" in m and "can still be cancelled free of charge" in m for m in messages)
