@@ -68,7 +68,8 @@ def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool 
         logger.info("model up to date: %s", target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    fixed_name = target.name.removesuffix(".tar.gz") + ".partial"
+    # Rasa treats anything after a dot in --fixed-model-name as a suffix, so no dots here.
+    fixed_name = "partial-" + target.name.removesuffix(".tar.gz")
     cmd = [
         str(Path(sys.executable).with_name("rasa")), "train",
         "--config", str(root / "config.yml"),
