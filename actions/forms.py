@@ -21,7 +21,6 @@ from rasa_sdk.types import DomainDict
 from actions.base import turn_from_tracker
 from bot.actions_support.billing import find_invoice
 from bot.actions_support.common import order_candidates
-from bot.actions_support.gateway import Outcome
 from bot.actions_support.identity import identify
 from bot.actions_support.runtime import get_services
 from bot.processes.render import render
@@ -69,13 +68,16 @@ class OrderFormValidation(FormValidationAction, abc.ABC):
         except Exception:
             logger.exception("could not verify order_id")
             return {"order_id": order_id}
-        if lookup.outcome is Outcome.UNAVAILABLE:
-            return {"order_id": order_id}  # the business action explains the outage
-        if lookup.found and lookup.profile is not None and lookup.profile.order(order_id) is not None:
+        if not lookup.found or lookup.profile is None:
+            # unknown customer (or the store is out): the business action looks the number
+            # up and explains what it finds, so the form does not loop on it
             return {"order_id": order_id}
+        if lookup.profile.order(order_id) is not None:
+            return {"order_id": order_id}
+        # an identified customer gave a number that isn't theirs: most likely a typo
         dispatcher.utter_message(
             text=render(
-                "I can't find order {order_id}[[ on your account]]. Please check the number in your order "
+                "I can't find order {order_id} on your account. Please check the number in your order "
                 "confirmation e-mail (8 to 12 digits).",
                 {"order_id": order_id},
             )

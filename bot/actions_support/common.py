@@ -109,13 +109,21 @@ def order_candidates(profile: CustomerProfile, purpose: str, now: dt.datetime) -
     return orders
 
 
-def unknown_order(order_id: str | None) -> Reply:
+def unknown_order(order_id: str | None, pending_action: str | None = None, identified: bool = True) -> Reply:
+    """The order number matches nothing (on this customer's account).
+
+    The request is remembered (``pending_action``), so a corrected number given
+    next resumes it without the customer asking again.
+    """
     reply = Reply()
+    if pending_action:
+        reply.slots["pending_action"] = pending_action
+    where = "on your account" if identified else "in our orders system"
     reply.say(
-        "I can't find order {order_id} on your account. Could you check the number in your order confirmation "
+        "I can't find order {order_id} " + where + ". Could you check the number in your order confirmation "
         'e-mail? If the order was placed with another e-mail address, tell me that address, or say "agent".',
         {"order_id": order_id},
-        default="I can't find that order on your account.",
+        default=f"I can't find that order {where}.",
     )
     return reply
 

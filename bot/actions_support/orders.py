@@ -85,11 +85,11 @@ def choose_order(ctx: Context, purpose: str, pending_action: str, why: str) -> t
     order_id = ctx.turn.slot("order_id")
     if profile is None:
         if order_id:
-            return None, unknown_order(order_id)
+            return None, unknown_order(order_id, pending_action, identified=False)
         return None, ask_identity(ctx, pending_action, why)
     if order_id:
         order = profile.order(str(order_id))
-        return (order, None) if order else (None, unknown_order(order_id))
+        return (order, None) if order else (None, unknown_order(order_id, pending_action))
     candidates = order_candidates(profile, purpose, ctx.now)
     if len(candidates) == 1:
         return candidates[0], None

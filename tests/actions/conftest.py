@@ -121,8 +121,9 @@ class Conversation:
             {"event": "user", "text": text, "parse_data": self.latest, "input_channel": self.input_channel, "metadata": metadata or {}}
         )
         for k, v in (entities or {}).items():
-            if k in self.slots:
+            if k in self.slots:  # what Rasa's action_extract_slots does with entity mappings
                 self.slots[k] = v
+                self.events.append({"event": "slot", "name": k, "value": v})
         return self
 
     def tracker(self) -> Any:
