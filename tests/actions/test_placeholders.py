@@ -92,7 +92,7 @@ async def test_every_action_message_is_clean(domain, services, name: str, case: 
         metadata = CHLOE if name.endswith("complaint") else {}
     conv.say("hello", "inform", metadata=metadata)
     messages = await conv.run(ACTIONS[name]())
-    assert messages, name
+    assert messages or name == "action_followup", name  # a follow-up with nothing to say stays silent
     for message in messages:
         assert placeholder_problems(message) == [], (name, message)
         assert "<<" not in message and "None" not in message
