@@ -80,7 +80,8 @@ class ActionConfirm(ProfileAction):
             return orders.cancel_order(ctx)
         if ctx.turn.slot("delete_confirmation"):
             return account.delete_account(ctx)
-        return Reply().say("Great. Is there anything else I can help with?")
+        opening = "Thank you." if ctx.sensitive else "Great."
+        return Reply().say(opening + " Is there anything else I can help with?")
 
 
 class ActionDecline(ProfileAction):

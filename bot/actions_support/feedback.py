@@ -6,6 +6,8 @@ import re
 
 from bot.actions_support.common import ask_identity, unavailable
 from bot.actions_support.conversation import Context, Reply, mask_email
+from bot.actions_support.precision import interests, may_suggest
+from bot.processes.render import join_words
 from bot.processes.statement import Case
 
 __all__ = ["record_complaint", "record_review", "newsletter", "wants_unsubscribe"]
@@ -105,5 +107,13 @@ async def newsletter(ctx: Context) -> Reply:
         reply.add_statement(ctx.statement(Case("newsletter", "unsubscribe", facts={"email": email})))
     else:
         reply.say("Thanks for subscribing. We only send it because you asked, and you can leave at any time.")
+        topics = interests(ctx) if may_suggest(ctx, marketing_consent=True) else []
+        if topics:
+            reply.use("the categories of your own past orders (not gifts)", "commerce", "to suggest newsletter topics")
+            reply.say(
+                "You can pick topics in the first e-mail; going by what you've bought for yourself, {topics} "
+                "might interest you.",
+                {"topics": join_words(topics, "and")},
+            )
         reply.add_statement(ctx.statement(Case("newsletter", "subscribe", facts={"email": email})))
     return reply

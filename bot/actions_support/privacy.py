@@ -22,6 +22,14 @@ FIELD_WORDS = {
     "channel_ids": "messaging contacts",
     "address": "address",
     "account": "account details",
+    "account.created": "when your account was opened",
+    "account.status": "account status",
+    "account.type": "account type",
+    "email": "e-mail address",
+    "phone": "phone number",
+    "customer_number": "customer number",
+    "consent.marketing_allowed": "marketing consent",
+    "consent.personalisation_allowed": "personalisation choice",
     "orders": "orders",
     "returns": "returns",
     "refunds": "refunds",
@@ -99,7 +107,7 @@ def my_data_request(ctx: Context) -> Reply:
         return ask_identity(ctx, "action_my_data_request", "tell you what we hold about you")
     by_system: dict[str, list[str]] = defaultdict(list)
     for name, prov in profile.fields.items():
-        words = FIELD_WORDS.get(name, name.replace("_", " "))
+        words = FIELD_WORDS.get(name) or name.replace(".", " ").replace("_", " ")
         by_system[prov.system].append(words)
     counts = {
         "orders": len(profile.orders),

@@ -39,7 +39,9 @@ def follow_up(ctx: Context) -> Reply:
         refund = refunds[-1]
         # the event is newer than the commerce export the profile was built from
         case = Case("refund", refund.method.value, "paid", ctx.now, {"amount": money(refund.amount, refund.currency)})
-        reply.say("Good news: your refund[[ of {amount}]] for order {order_id} has been paid.", {**facts, "amount": case.facts.get("amount")})
+        # a sensitive circumstance on record: plain words, no cheerfulness
+        opening = "Your refund" if ctx.sensitive else "Good news: your refund"
+        reply.say(opening + "[[ of {amount}]] for order {order_id} has been paid.", {**facts, "amount": case.facts.get("amount")})
         reply.add_statement(ctx.statement(case))
         return reply
     if event is ExternalEvent.PARCEL_DELAYED:

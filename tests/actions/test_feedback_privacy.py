@@ -126,3 +126,26 @@ async def test_forget_me_records_the_erasure_request(conversation, repo) -> None
     profile = await repo.find("amelia.hart@example.com")
     assert profile.erasure_requested
     assert "no_marketing" in profile.suppressions
+
+
+async def test_newsletter_suggestions_ignore_gifts_and_recent_purchases(conversation) -> None:  # type: ignore[no-untyped-def]
+    # Emma bought toys as a gift ten days ago and books for herself
+    conversation.say("subscribe me to the newsletter", "newsletter_subscription", metadata={"customer": {"verified_email": "emma.wilson@example.org"}})
+    messages = await conversation.run(ActionNewsletter())
+    clean(messages)
+    suggestion = next(m for m in messages if "might interest you" in m)
+    assert "books" in suggestion and "toys" not in suggestion
+    assert any("not gifts" in u for u in conversation.slots["data_used"])
+
+
+async def test_no_suggestions_in_a_sensitive_circumstance_or_after_opt_out(conversation) -> None:  # type: ignore[no-untyped-def]
+    conversation.input_channel, conversation.sender_id = "whatsapp", "+447700900104"  # bereavement on record
+    conversation.say("sign me up for the newsletter", "newsletter_subscription")
+    messages = await conversation.run(ActionNewsletter())
+    assert not any("might interest you" in m for m in messages)
+    from .conftest import Conversation
+
+    other = Conversation(conversation.domain)
+    other.slots["personalisation_allowed"] = False
+    other.say("subscribe me", "newsletter_subscription", metadata={"customer": {"verified_email": "emma.wilson@example.org"}})
+    assert not any("might interest you" in m for m in await other.run(ActionNewsletter()))
