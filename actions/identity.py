@@ -28,10 +28,11 @@ class ActionIdentifyCustomer(ProfileAction):
         profile = ctx.profile
         if profile is not None:
             reply = Reply()
-            name = ctx.turn.slot("customer_name") if ctx.personalise else None
-            if name is None and ctx.personalise:
-                name = profile.greeting_name
-            reply.say("Thanks[[, {name}]]: I've found your account.", {"name": name})
+            if ctx.turn.slot("customer_id") != profile.customer_id:
+                name = ctx.turn.slot("customer_name") if ctx.personalise else None
+                if name is None and ctx.personalise:
+                    name = profile.greeting_name
+                reply.say("Thanks[[, {name}]]: I've found your account.", {"name": name})
             action_cls = ACTIONS.get(pending or "")
             if action_cls is not None and action_cls is not type(self):
                 resumed = await action_cls().respond(ctx)

@@ -94,6 +94,7 @@ def choose_order(ctx: Context, purpose: str, pending_action: str, why: str) -> t
     if len(candidates) == 1:
         return candidates[0], None
     reply = Reply()
+    reply.slots["pending_action"] = pending_action  # the answer (an order number) resumes the request
     if not candidates:
         reply.say("I can't see an order on your account that this could be about.")
         reply.say('If you have the order number, tell me and I\'ll look it up; or say "agent".')

@@ -110,3 +110,17 @@ async def test_cancellation_fee_mentions_free_open_orders(conversation) -> None:
     clean(messages)
     assert messages[0].startswith("Cancelling an order before it's dispatched is free.")
     assert any(f"order {IAN_ORDER}" in m and "can still be cancelled free of charge" in m for m in messages)
+
+
+async def test_answering_which_order_resumes_the_request(conversation) -> None:  # type: ignore[no-untyped-def]
+    from actions.identity import ActionIdentifyCustomer
+    from actions.refunds import ActionGetRefund
+
+    conversation.say("I want a refund", "get_refund", metadata=CHLOE)
+    await conversation.run(ActionGetRefund())
+    assert conversation.slots["pending_action"] == "action_get_refund"
+    conversation.say("4000000305", "inform", {"order_id": "4000000305"})
+    messages = await conversation.run(ActionIdentifyCustomer())
+    assert not any("found your account" in m for m in messages)  # already known: no ceremony
+    assert "can't be refunded under our policy" in messages[0]
+    assert conversation.slots["pending_action"] is None
