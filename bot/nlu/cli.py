@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -140,11 +141,15 @@ def handle_eval_nlu(args: argparse.Namespace) -> int:
     logger.info("evaluating %s", model_path)
     parse, loop = agent_parser(model_path)
     try:
+        cpu_start = time.process_time()
         outcomes = run_parser([u for rows in per_file.values() for u in rows], parse)
+        cpu_seconds = time.process_time() - cpu_start
     finally:
         loop.close()
     report = compute_report(outcomes)
     print(format_table(report))
+    print(f"cpu time per parse     {1000 * cpu_seconds / max(1, len(outcomes)):6.2f} ms "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
     if args.show_errors:
         start = 0
@@ -163,6 +168,9 @@ def handle_eval_nlu(args: argparse.Namespace) -> int:
         "data": [str(p) for p in files],
         "limit": args.limit,
         "cpu_count": os.cpu_count(),
+        # CPU time per parse: less sensitive than wall time to other work on a shared machine
+        "cpu_ms_per_parse": round(1000 * cpu_seconds / max(1, len(outcomes)), 3),
+        "load_average": os.getloadavg(),
         "python": platform.python_version(),
     }
     json_path, png_path = write_report(report, args.out, meta)
