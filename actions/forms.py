@@ -37,6 +37,10 @@ async def _identify(tracker: Tracker):  # type: ignore[no-untyped-def]
 class OrderFormValidation(FormValidationAction, abc.ABC):
     """Shared by every form that needs an order number."""
 
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """Abstract, so that rasa-sdk registers only the concrete forms' validators."""
+
     #: what the request is about, for :func:`order_candidates`
     purpose: str = "track"
 
@@ -122,6 +126,10 @@ class ValidateTrackRefundForm(OrderFormValidation):
 
 class InvoiceFormValidation(FormValidationAction, abc.ABC):
     """Fills the invoice number from the order the conversation is about, or the only invoice."""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """Abstract, so that rasa-sdk registers only the concrete forms' validators."""
 
     async def extract_invoice_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

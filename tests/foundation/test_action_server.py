@@ -1,0 +1,25 @@
+"""The real action server process serves every custom action the domain names."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from rasa.shared.core.domain import Domain
+
+from bot.settings import ROOT, Settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_domain_action_is_served(action_server: Settings) -> None:
+    base = action_server.action_server_url.rsplit("/webhook", 1)[0]
+    with urllib.request.urlopen(f"{base}/actions", timeout=10) as response:
+        served = {entry["name"] for entry in json.load(response)}
+    domain = Domain.load(str(ROOT / "domain"))
+    custom = {
+        name for name in domain.user_actions
+        if not name.startswith("utter_")
+    }
+    assert custom <= served, f"missing on the action server: {sorted(custom - served)}"
