@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -39,6 +40,8 @@ from bot.training import ensure_model  # noqa: E402
 from tests.conftest import isolated_settings  # noqa: E402
 
 AGENT = ("bench", "bench-pw")
+#: the widget's "talk to a person" button payload; TANDEM_BENCH_TEXT=1 sends free text through the NLU
+ASK = "I want to talk to a human agent" if os.environ.get("TANDEM_BENCH_TEXT") else "/contact_human_agent"
 
 
 def pct(values: list[float], p: float) -> float:
@@ -122,7 +125,7 @@ async def run(customers: int, settings: Any) -> dict[str, Any]:
         await asyncio.gather(*(c.connect() for c in crowd))
         # everyone asks at once
         told = [c.expect("in the queue") for c in crowd]
-        sent = await asyncio.gather(*(c.say("I want to talk to a human agent") for c in crowd))
+        sent = await asyncio.gather(*(c.say(ASK) for c in crowd))
         sent_at = {c.sid: t for c, t in zip(crowd, sent)}
         await asyncio.wait_for(asyncio.gather(*told), 300)
         deadline = time.perf_counter() + 60
@@ -148,7 +151,7 @@ async def run(customers: int, settings: Any) -> dict[str, Any]:
         await asyncio.gather(*(c.connect() for c in late))
         steady_sent = {}
         for c in late:
-            steady_sent[c.sid] = await c.say("I want to talk to a human agent")
+            steady_sent[c.sid] = await c.say(ASK)
             await asyncio.sleep(0.05)
         deadline = time.perf_counter() + 60
         while any(c.sid not in seen for c in late) and time.perf_counter() < deadline:
@@ -191,14 +194,15 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "handoff_latency.json")
     args = parser.parse_args()
-    model = ensure_model()
+    given = os.environ.get("TANDEM_MODEL")
+    model = Path(given) if given else ensure_model()
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
         settings = isolated_settings(Path(tmp))
         extra = {"TANDEM_VAR_DIR": tmp, "TANDEM_AGENTS": f"{AGENT[0]}:{AGENT[1]}",
                  "TANDEM_HANDOFF_POLL_S": "0.05", "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600"}
         with Stack(settings, model, extra_env=extra):
             results = asyncio.run(run(args.customers, settings))
-    results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0]}
+    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -30,7 +32,10 @@ def _serve(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         logger.error("%s", exc)
         return 2
-    port = args.port or settings.handoff_port
+    # The URL is what Rasa, the runner's health check and browsers use to reach us; when only
+    # HANDOFF_URL is passed down (Settings.rasa_env), its port wins over the HANDOFF_PORT default.
+    port = args.port or (settings.handoff_port if os.environ.get("HANDOFF_PORT") else None) or (
+        urlsplit(settings.handoff_url).port or settings.handoff_port)
     logger.info("handoff service on http://%s:%d/console (Rasa at %s)", args.host, port, settings.rasa_url)
     web.run_app(app, host=args.host, port=port, print=None, handle_signals=True)
     return 0

@@ -4,6 +4,10 @@ A customer on the socket.io channel asks for a person, hears position and wait; 
 service's HTTP + WebSocket API, as the console uses it) accepts; messages flow both ways; the
 agent hands back and the bot answers again. Then the handoff service is killed mid-conversation
 and restarted: nothing the customer wrote meanwhile is lost.
+
+Turns that must trigger an intent use Rasa's ``/intent`` payloads (what the widget's buttons
+send), so these tests exercise the handoff and not the NLU model's accuracy, which is measured
+elsewhere; free text the customer writes while the bot is paused is plain text.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from tests.conftest import isolated_settings
 pytestmark = pytest.mark.slow
 
 AGENT = ("alice", "e2e-secret")
+ASK_FOR_AGENT = "/contact_human_agent"
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +154,7 @@ async def test_customer_agent_and_bot_take_turns(stack: Any, http: aiohttp.Clien
     agent = await Agent(http, settings.handoff_url).login()
     customer = await Customer(settings).connect()
     try:
-        await customer.say("I want to talk to a human agent")
+        await customer.say(ASK_FOR_AGENT)
         told = await customer.expect("in the queue")
         assert "number 1 in the queue" in told["text"] and "estimated wait" in told["text"]
 
@@ -159,29 +164,31 @@ async def test_customer_agent_and_bot_take_turns(stack: Any, http: aiohttp.Clien
         cid = conv["id"]
 
         await agent.post(f"/api/conversations/{cid}/accept")
-        greeting = await customer.expect("Alice")
-        assert greeting.get("agent") == "alice"
+        await customer.expect("this is Alice")
 
         await customer.say("my order 12345 never arrived")
         seen = await agent.wait_for(lambda ev: ev.get("type") == "message" and ev["conversation_id"] == cid
                                     and ev["message"]["kind"] == "customer")
         assert seen["message"]["text"] == "my order 12345 never arrived"
-        assert not [m for m in await customer.silence(1.0) if not m.get("agent")]  # the bot stays quiet
+        assert await customer.silence(1.0) == []  # the bot stays quiet while paused
 
         await agent.post(f"/api/conversations/{cid}/reply", {"text": "I'm sorry! A new parcel leaves today."})
-        reply = await customer.expect("new parcel leaves today")
-        assert reply["agent"] == "alice"
+        await customer.expect("new parcel leaves today")
 
         detail = await agent.get(f"/api/conversations/{cid}")
         kinds = [line["kind"] for line in detail["transcript"]]
         assert detail["transcript_source"] == "rasa" and {"customer", "bot", "agent"} <= set(kinds)
+        # the tracker keeps who wrote what (bot event metadata); socket.io shows only the text
+        agent_lines = [line for line in detail["transcript"] if line["kind"] == "agent"]
+        assert {line["author"] for line in agent_lines} == {"alice"}
+        assert agent_lines[-1]["text"] == "I'm sorry! A new parcel leaves today."
         assert detail["profile"]["status"] in {"not_identified", "ok", "unavailable"}
 
         await agent.post(f"/api/conversations/{cid}/handback")
         await customer.expect("passed you back to the virtual assistant")
-        await customer.say("hello")
-        answer = await customer.expect("", timeout=30)
-        assert not answer.get("agent") and answer["text"]
+        await customer.say("/greet")
+        answer = await customer.expect("virtual assistant", timeout=30)
+        assert "I can help with" in answer["text"]
     finally:
         await customer.client.disconnect()
         await agent.close()
@@ -192,7 +199,7 @@ async def test_nothing_is_lost_while_the_handoff_service_is_down(stack: Any, htt
     agent = await Agent(http, settings.handoff_url).login()
     talking = await Customer(settings).connect()
     try:
-        await talking.say("I want to talk to a human agent")
+        await talking.say(ASK_FOR_AGENT)
         cid = (await agent.wait_for(queued_for(talking.session_id)))["conversation"]["id"]
         await agent.post(f"/api/conversations/{cid}/accept")
         await talking.expect("Alice")
@@ -202,7 +209,7 @@ async def test_nothing_is_lost_while_the_handoff_service_is_down(stack: Any, htt
         await talking.say("are you still there?")
         await talking.say("my order number is 98765")
         newcomer = await Customer(settings).connect()
-        await newcomer.say("I want to talk to a human agent")
+        await newcomer.say(ASK_FOR_AGENT)
         await newcomer.expect("")  # the action still answers (estimate or honest fallback)
         await asyncio.sleep(0.5)
 
