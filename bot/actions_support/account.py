@@ -87,7 +87,7 @@ def edit_account(ctx: Context) -> Reply:
         "A new e-mail address needs confirming with the link we send to it."
     )
     profile = ctx.profile
-    if profile is not None:
+    if profile is not None and ctx.personalise:
         stale = sorted(name for name, prov in profile.fields.items() if prov.stale and name in ("phones", "address", "emails"))
         if stale:
             words = {"phones": "phone number", "address": "address", "emails": "e-mail address"}

@@ -56,7 +56,8 @@ def _destination(ctx: Context, reply: Reply) -> tuple[str | None, str | None]:
             return ctx.catalogue.policies.zone_of(code), str(said).strip()
         return None, None
     profile = ctx.profile
-    if profile is not None and profile.address is not None and profile.address.country:
+    # the saved address is a convenience, not something the question needs: only with personalisation
+    if profile is not None and ctx.personalise and profile.address is not None and profile.address.country:
         reply.use("the country of your saved address", ctx.system_of("address", "crm"), "to show the delivery options that apply to you")
         reply.say("I'm using your saved address to show the options that apply to you.")
         return ctx.catalogue.policies.zone_of(profile.address.country), profile.address.city
@@ -119,7 +120,7 @@ def delivery_period(ctx: Context) -> Reply:
                 lines.append(f"{method} delivery {ZONE_WORDS[z]} arrives by {due:%A} {due.day} {due:%B}")
     reply.say("If you order today, {lines}.", {"lines": "; ".join(lines)})
     profile = ctx.profile
-    if profile is not None:
+    if profile is not None and ctx.personalise:
         open_orders = [o for o in profile.orders if o.is_open]
         if open_orders:
             reply.say(

@@ -291,7 +291,7 @@ def cancellation_fee(ctx: Context) -> Reply:
         "before you confirm."
     )
     profile = ctx.profile
-    if profile is not None:
+    if profile is not None and ctx.personalise:
         open_orders = [o for o in profile.orders if o.status in (OrderStatus.PLACED, OrderStatus.PROCESSING)]
         if open_orders:
             reply.say(

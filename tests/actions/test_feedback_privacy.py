@@ -149,3 +149,17 @@ async def test_no_suggestions_in_a_sensitive_circumstance_or_after_opt_out(conve
     other.slots["personalisation_allowed"] = False
     other.say("subscribe me", "newsletter_subscription", metadata={"customer": {"verified_email": "emma.wilson@example.org"}})
     assert not any("might interest you" in m for m in await other.run(ActionNewsletter()))
+
+
+async def test_after_opt_out_only_what_the_request_needs_is_used(conversation) -> None:  # type: ignore[no-untyped-def]
+    from actions.delivery import ActionDeliveryOptions
+    from actions.orders import ActionTrackOrder
+
+    conversation.slots["personalisation_allowed"] = False
+    conversation.say("what delivery options do you have", "delivery_options", metadata=AMELIA)
+    options = await conversation.run(ActionDeliveryOptions())
+    assert not any("saved address" in m for m in options)  # a convenience: not used any more
+    conversation.say("where is my order", "track_order", metadata=AMELIA)
+    tracked = await conversation.run(ActionTrackOrder())
+    assert any("DPD" in m for m in tracked)  # what the request needs: still used
+    assert conversation.slots["customer_name"] is None
