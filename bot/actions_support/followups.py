@@ -254,7 +254,9 @@ async def _remind(args: argparse.Namespace) -> int:
     repo = ProfileRepository.from_url(settings.profile_db_url)
     gateway = ProfileGateway(repo, settings.profile_timeout_s)
     sent = failed = 0
-    day_ago = (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)).timestamp() - 86400
+    # "once per process and day", counted back from the earlier of --now and the clock
+    aware_now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+    day_ago = min(aware_now.timestamp(), dt.datetime.now(dt.timezone.utc).timestamp()) - 86400
     try:
         for customer_id, (conversation_id, _) in sorted(owners.items()):
             lookup = await gateway.get(customer_id)
