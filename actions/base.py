@@ -91,7 +91,7 @@ class ProfileAction(Action, abc.ABC):
     async def build_context(self, turn: Turn) -> tuple[Context, Identification]:
         services = get_services()
         if self.needs_profile:
-            ident = await identify(turn, services.gateway)
+            ident = await identify(turn, services.gateway, services.identity_secret)
         else:
             ident = Identification(Lookup(Outcome.NOT_FOUND, detail="not needed"))
         ctx = Context(turn, services.gateway, services.catalogue, services.now(), ident.lookup)

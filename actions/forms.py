@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 async def _identify(tracker: Tracker):  # type: ignore[no-untyped-def]
     services = get_services()
-    ident = await identify(turn_from_tracker(tracker), services.gateway)
+    ident = await identify(turn_from_tracker(tracker), services.gateway, services.identity_secret)
     return services, ident.lookup
 
 

@@ -19,6 +19,10 @@ e-mail address or order number (:data:`ASK_IDENTIFIER`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -26,7 +30,20 @@ from bot.actions_support.conversation import Turn
 from bot.actions_support.gateway import Lookup, Outcome, ProfileGateway
 from bot.profile.model import CustomerProfile
 
-__all__ = ["ASK_IDENTIFIER", "Identification", "identify", "customer_slots", "channel_identifier"]
+__all__ = [
+    "ASK_IDENTIFIER",
+    "Identification",
+    "channel_identifier",
+    "customer_slots",
+    "identify",
+    "sign_identity",
+    "verify_identity",
+]
+
+logger = logging.getLogger(__name__)
+
+#: how long a signed widget identity stays valid
+IDENTITY_MAX_AGE_S = 24 * 3600
 
 ASK_IDENTIFIER = (
     "So I can look at your own account, what's your e-mail address or an order number? "
@@ -69,7 +86,36 @@ def channel_identifier(input_channel: str | None, sender_id: str) -> str | None:
     return f"{prefix}:{sender_id}"
 
 
-def _metadata_candidates(metadata: Mapping[str, Any]) -> list[tuple[str, str | None, str]]:
+def sign_identity(secret: str, value: str, issued_at: int) -> str:
+    """The signature the website back end adds to a verified identity it passes to the widget."""
+    return hmac.new(secret.encode(), f"{value}|{issued_at}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify_identity(customer: Mapping[str, Any], value: str, secret: str | None, now: float | None = None) -> bool:
+    """Is ``value`` (from the widget's metadata) really vouched for by our website?
+
+    Without a configured secret (a developer set-up) the metadata is taken as
+    is. With one, it must carry ``issued_at`` (epoch seconds, not older than
+    :data:`IDENTITY_MAX_AGE_S`) and ``signature`` =
+    HMAC-SHA256(secret, "<value>|<issued_at>"), because any client can put
+    anything into message metadata.
+    """
+    if not secret:
+        return True
+    try:
+        issued_at = int(customer.get("issued_at"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    now = time.time() if now is None else now
+    if not 0 <= now - issued_at <= IDENTITY_MAX_AGE_S:
+        return False
+    signature = customer.get("signature")
+    if not isinstance(signature, str):
+        return False
+    return hmac.compare_digest(signature, sign_identity(secret, value, issued_at))
+
+
+def _metadata_candidates(metadata: Mapping[str, Any], secret: str | None) -> list[tuple[str, str | None, str]]:
     customer = metadata.get("customer") if isinstance(metadata, Mapping) else None
     if not isinstance(customer, Mapping):
         return []
@@ -82,11 +128,14 @@ def _metadata_candidates(metadata: Mapping[str, Any]) -> list[tuple[str, str | N
     ):
         value = customer.get(key)
         if isinstance(value, str) and value.strip():
-            out.append((value.strip(), kind, "widget"))
+            if verify_identity(customer, value.strip(), secret):
+                out.append((value.strip(), kind, "widget"))
+            else:
+                logger.warning("ignoring an unsigned or invalid %s in the message metadata", key)
     return out
 
 
-async def identify(turn: Turn, gateway: ProfileGateway) -> Identification:
+async def identify(turn: Turn, gateway: ProfileGateway, identity_secret: str | None = None) -> Identification:
     """Find the customer from what the conversation already holds; see the module docstring."""
     tried: list[str] = []
     last_failure: Lookup | None = None
@@ -99,7 +148,7 @@ async def identify(turn: Turn, gateway: ProfileGateway) -> Identification:
             return Identification(lookup, "conversation", tuple(tried))
         last_failure = lookup
 
-    candidates: list[tuple[str, str | None, str]] = _metadata_candidates(turn.metadata)
+    candidates: list[tuple[str, str | None, str]] = _metadata_candidates(turn.metadata, identity_secret)
     channel_id = channel_identifier(turn.input_channel, turn.conversation_id)
     if channel_id:
         candidates.append((channel_id, "channel_id", "channel"))

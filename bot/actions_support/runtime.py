@@ -31,6 +31,8 @@ class Services:
     gateway: ProfileGateway
     catalogue: Catalogue = field(default_factory=default_catalogue)
     clock: Callable[[], dt.datetime] = _utc_now
+    #: secret the website signs verified identities with (None: unsigned metadata is trusted, dev only)
+    identity_secret: str | None = None
 
     def now(self) -> dt.datetime:
         """The shop's local time now (naive), as the process catalogue counts it."""
@@ -62,7 +64,10 @@ def build_services(settings: Any = None) -> Services:
     except Exception as exc:  # the server must start anyway and answer honestly
         logger.error("profile repository could not be created: %s", exc)
         store = _UnavailableStore(f"profile store not available: {type(exc).__name__}")
-    return Services(gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s))
+    secret = getattr(settings, "identity_secret", None)  # a Settings field once the widget signs identities
+    if not secret:
+        logger.warning("no identity secret configured: widget metadata identities are trusted unsigned")
+    return Services(gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s), identity_secret=secret)
 
 
 _services: Services | None = None

@@ -105,3 +105,34 @@ async def test_order_number_identifies_and_why_my_data_says_so(conversation) -> 
     clean(messages)
     assert "the order number you gave me (from our orders and payments system), to find your account" in messages[0]
     assert "order 4000000901 and its shipment (from our orders and payments system), to find your parcel" in messages[0]
+
+
+async def test_signed_widget_identity(conversation, services) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from bot.actions_support.identity import sign_identity
+
+    services.identity_secret = "s3cret"
+    now = int(time.time())
+    good = {"customer": {"verified_email": "amelia.hart@example.com", "issued_at": now,
+                         "signature": sign_identity("s3cret", "amelia.hart@example.com", now)}}
+    conversation.say("where is my order", "track_order", metadata=good)
+    messages = await conversation.run(ActionTrackOrder())
+    assert conversation.slots["customer_id"] is not None and any("DPD" in m for m in messages)
+
+
+async def test_forged_or_stale_widget_identity_is_ignored(conversation, services) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from bot.actions_support.identity import sign_identity, verify_identity
+
+    services.identity_secret = "s3cret"
+    old = int(time.time()) - 3 * 24 * 3600
+    forged = {"customer": {"verified_email": "amelia.hart@example.com", "issued_at": int(time.time()), "signature": "00"}}
+    stale = {"customer": {"verified_email": "amelia.hart@example.com", "issued_at": old,
+                          "signature": sign_identity("s3cret", "amelia.hart@example.com", old)}}
+    for metadata in (forged, stale, AMELIA):  # AMELIA carries no signature at all
+        conversation.say("forget me", "forget_me", metadata=metadata)
+        await conversation.run(ActionForgetMe())
+        assert conversation.slots["customer_id"] is None
+    assert verify_identity({}, "x", None)  # no secret configured: developer set-up
