@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bot.actions_support.gateway import ProfileGateway
-from bot.processes.catalogue import Catalogue, default_catalogue
+from bot.processes.catalogue import Catalogue, default_catalogue, load_catalogue
 from bot.profile.errors import ProfileStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,13 @@ def build_services(settings: Any = None) -> Services:
     secret = getattr(settings, "identity_secret", None)  # a Settings field once the widget signs identities
     if not secret:
         logger.warning("no identity secret configured: widget metadata identities are trusted unsigned")
-    return Services(gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s), identity_secret=secret)
+    holidays = getattr(settings, "holidays_file", None)  # a Settings field once holidays are configurable
+    catalogue = load_catalogue(holidays_path=holidays) if holidays else default_catalogue()
+    return Services(
+        gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s),
+        catalogue=catalogue,
+        identity_secret=secret,
+    )
 
 
 _services: Services | None = None

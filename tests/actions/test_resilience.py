@@ -133,3 +133,23 @@ async def test_services_from_settings_with_an_unreachable_database(domain, tmp_p
     finally:
         use_services(None)
         await services.gateway.store.close()
+
+
+def test_services_take_holidays_and_identity_secret_from_settings(tmp_path: Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    holidays = tmp_path / "holidays.yml"
+    holidays.write_text("- 2026-11-24\n")
+
+    @dataclasses.dataclass(frozen=True)
+    class Extended:  # the Settings fields these hooks expect once the lead adds them
+        profile_db_url: str
+        profile_timeout_s: float
+        holidays_file: str
+        identity_secret: str
+
+    services = build_services(Extended(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", 1.0, str(holidays), "k"))
+    assert services.catalogue.calendar.holidays == frozenset({dt.date(2026, 11, 24)})
+    assert services.identity_secret == "k"
+    asyncio.run(services.gateway.store.close())
