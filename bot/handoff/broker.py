@@ -52,7 +52,7 @@ def async_url(url: str) -> str:
 class EventBrokerConsumer:
     def __init__(
         self, service: HandoffService, broker_engine: AsyncEngine, *, poll_interval_s: float = 0.05,
-        batch_size: int = 500,
+        batch_size: int = 50,
     ) -> None:
         self.service = service
         self.engine = broker_engine

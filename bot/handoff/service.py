@@ -260,7 +260,7 @@ class HandoffService:
             conv, created = await self.store.enqueue(conn, req)
             if created:
                 logger.info("queued %s (%s) as conversation %s", sender_id, conv.topic.value, conv.id)
-            after.append(lambda conv=conv: self._after_change(conv))
+            after.append(lambda conv=conv: self._after_change(conv, fresh=conv))
             return after
         if kind not in ("user", "bot", "resume", "restart", "session_started"):
             return after
@@ -309,9 +309,12 @@ class HandoffService:
             fresh = await self.store.get(conn, conv.id)
         await self._after_change(fresh)
 
-    async def _after_change(self, conv: Conversation, also: Topic | None = None) -> None:
-        async with self.store.begin() as conn:
-            fresh = await self.store.get(conn, conv.id)
+    async def _after_change(
+        self, conv: Conversation, also: Topic | None = None, fresh: Conversation | None = None
+    ) -> None:
+        if fresh is None:
+            async with self.store.begin() as conn:
+                fresh = await self.store.get(conn, conv.id)
         await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, fresh.topic, fresh.agent)
         if also is not None and also is not fresh.topic:
             await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, also)

@@ -130,6 +130,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit survives a crash of any process; only a power cut can
+            # lose the last commits (then the broker cursor rolls back with them: re-applied).
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=15000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
