@@ -71,6 +71,11 @@ class Settings:
     event_broker_db_url: str
     #: seconds an action waits for the profile store before it gives up honestly
     profile_timeout_s: float = 2.0
+    #: HMAC secret the website widget signs verified identities with; unset = unsigned
+    #: identities are trusted (keep the REST channel off the public internet then)
+    identity_secret: str | None = field(default=None, repr=False)
+    #: YAML list of public holidays for working-day arithmetic (default: the catalogue's)
+    holidays_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -98,6 +103,8 @@ class Settings:
             tracker_db_url=_url(env, "TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
             event_broker_db_url=_url(env, "EVENT_BROKER_DB_URL", f"sqlite:///{var_dir / 'events.db'}"),
             profile_timeout_s=profile_timeout,
+            identity_secret=env.get("TANDEM_IDENTITY_SECRET") or None,
+            holidays_file=Path(env["TANDEM_HOLIDAYS_FILE"]) if env.get("TANDEM_HOLIDAYS_FILE") else None,
         )
 
     def rasa_env(self) -> dict[str, str]:
@@ -110,7 +117,14 @@ class Settings:
             "TANDEM_HANDOFF_DB_URL": self.handoff_db_url,
             "RASA_URL": self.rasa_url,
             "HANDOFF_URL": self.handoff_url,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_PORT": str(self.action_port),
+            "HANDOFF_PORT": str(self.handoff_port),
         }
+        if self.identity_secret:
+            env["TANDEM_IDENTITY_SECRET"] = self.identity_secret
+        if self.holidays_file:
+            env["TANDEM_HOLIDAYS_FILE"] = str(self.holidays_file)
         # Rasa's SQL stores take a full SQLAlchemy URL in ``url`` and read
         # ``dialect`` only for PostgreSQL-specific set-up.
         env["TRACKER_DB_URL"] = self.tracker_db_url

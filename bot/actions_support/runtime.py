@@ -64,10 +64,10 @@ def build_services(settings: Any = None) -> Services:
     except Exception as exc:  # the server must start anyway and answer honestly
         logger.error("profile repository could not be created: %s", exc)
         store = _UnavailableStore(f"profile store not available: {type(exc).__name__}")
-    secret = getattr(settings, "identity_secret", None)  # a Settings field once the widget signs identities
+    secret = settings.identity_secret
     if not secret:
         logger.warning("no identity secret configured: widget metadata identities are trusted unsigned")
-    holidays = getattr(settings, "holidays_file", None)  # a Settings field once holidays are configurable
+    holidays = settings.holidays_file
     catalogue = load_catalogue(holidays_path=holidays) if holidays else default_catalogue()
     return Services(
         gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s),

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import warnings
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from rasa.core.agent import Agent, load_agent
 from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.settings import Settings
@@ -57,17 +59,25 @@ class AgentDriver:
         self.loop, self.agent = loop, agent
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
-        return self.loop.run_until_complete(coroutine)
+        # TensorFlow's graph code warns about deprecations of its own while it
+        # traces; those are not this project's to fix, ours still fail the test.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            return self.loop.run_until_complete(coroutine)
 
 
 @pytest.fixture(scope="module")
 def driver(trained_model: Path, action_server: Settings) -> Iterator[AgentDriver]:
     loop = asyncio.new_event_loop()
-    agent = loop.run_until_complete(
-        load_agent(model_path=str(trained_model),
-                   action_endpoint=EndpointConfig(url=action_server.action_server_url))
+    driver = AgentDriver(loop, None)  # type: ignore[arg-type]
+    driver.agent = driver.run(
+        load_agent(
+            model_path=str(trained_model),
+            endpoints=AvailableEndpoints(action=EndpointConfig(url=action_server.action_server_url)),
+        )
     )
-    yield AgentDriver(loop, agent)
+    assert driver.agent.is_ready(), "the model did not load"
+    yield driver
     loop.close()
 
 
@@ -76,10 +86,10 @@ def driver(trained_model: Path, action_server: Settings) -> Iterator[AgentDriver
     [
         ("hey, good morning", "greet", "utter_greet"),
         ("are you a real person or a program", "bot_challenge", "utter_iamabot"),
-        ("what payment options can i use", "check_payment_methods", "utter_payment_methods"),
-        ("how long do i have to send something back for a refund", "check_refund_policy", "utter_refund_policy"),
-        ("i forgot the password to my account", "recover_password", "utter_recover_password"),
-        ("do you deliver to switzerland", "delivery_options", "utter_delivery_options"),
+        ("what payment options can i use", "check_payment_methods", "action_payment_methods"),
+        ("how long do i have to send something back for a refund", "check_refund_policy", "action_refund_policy"),
+        ("i forgot the password to my account", "recover_password", "action_recover_password"),
+        ("do you deliver to switzerland", "delivery_options", "action_delivery_options"),
         ("who won the football world cup in 1966", "out_of_scope", "utter_out_of_scope"),
     ],
 )
@@ -95,29 +105,32 @@ def test_form_asks_for_the_order_number_once_and_answers_with_it(driver: AgentDr
     first = conversation.say("where is my parcel")
     assert first.actions == ["track_order_form"], first
     assert any("order number" in t for t in first.texts), first
-    second = conversation.say("it is 40512398")
-    assert second.slots["order_id"] == "40512398", second
-    assert second.actions[-1] == "utter_track_order", second
-    assert any("40512398" in t for t in second.texts), second
+    # Amelia Hart's dispatched parcel in the demo profile store (bot/profile/README.md)
+    second = conversation.say("it is 4000000101")
+    assert second.slots["order_id"] == "4000000101", second
+    assert second.actions[-1] == "action_track_order", second
+    assert any("4000000101" in t and "DPD" in t for t in second.texts), second
 
 
 def test_an_order_number_given_up_front_is_not_asked_for_again(driver: AgentDriver) -> None:
     turn = Conversation(driver).say("i want a refund for order 731245566 please")
     assert turn.intent == "get_refund", turn
     assert turn.slots["order_id"] == "731245566", turn
-    assert turn.actions[-1] == "utter_get_refund", turn
+    assert turn.actions[-1] == "action_get_refund", turn
     assert not any("order number" in t.lower() and "?" in t for t in turn.texts), turn
 
 
 def test_cancellation_needs_confirmation_and_deny_keeps_the_order(driver: AgentDriver) -> None:
     conversation = Conversation(driver)
     asked = conversation.say("cancel order 40512398")
-    assert asked.actions[-1] == "utter_confirm_cancel_order", asked
+    assert asked.actions[-1] == "action_check_cancel_order", asked
     kept = conversation.say("no, leave it")
-    assert kept.intent == "deny" and kept.actions == ["utter_cancel_order_kept"], kept
+    assert kept.intent == "deny" and kept.actions == ["action_decline"], kept
 
 
-def test_gibberish_gets_a_request_to_rephrase(driver: AgentDriver) -> None:
+def test_gibberish_is_never_taken_for_a_business_request(driver: AgentDriver) -> None:
     turn = Conversation(driver).say("flurb wobbly skrrrt plonk")
-    assert turn.intent == "nlu_fallback", turn
-    assert turn.actions == ["utter_ask_rephrase"], turn
+    assert (turn.intent, turn.actions) in [
+        ("nlu_fallback", ["utter_ask_rephrase"]),
+        ("out_of_scope", ["utter_out_of_scope"]),
+    ], turn

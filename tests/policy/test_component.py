@@ -90,12 +90,12 @@ def test_disabled_triggers_do_not_fire(make_policy, domain) -> None:
 
 
 def test_handoff_action_name_is_configurable(make_policy, domain) -> None:
-    policy = make_policy(handoff_action="utter_default")
+    policy = make_policy(handoff_action="utter_ask_rephrase")
     policy.train([], domain)
     prediction = policy.predict_action_probabilities(
         tracker_of(domain, user("human please", "contact_human_agent")), domain
     )
-    assert prediction.probabilities[domain.index_for_action("utter_default")] == 1.0
+    assert prediction.probabilities[domain.index_for_action("utter_ask_rephrase")] == 1.0
 
 
 # Training checks --------------------------------------------------------------
