@@ -1,7 +1,7 @@
 """Proactive follow-ups end to end: a real Rasa server, the real action server, the real profile store.
 
 The model is trained here (core only, a few seconds) from the project's domain
-plus the follow-up dialogue in ``bot/actions_support/dialogue`` (staged there
+plus the follow-up dialogue in ``domain/followups.yml`` and ``data/rules/followups.yml`` (formerly staged
 until validation accepts ``EXTERNAL_*`` intents), because the external intents
 must be in the model. Then: a customer identifies in a REST conversation;
 ``RasaClient.trigger`` sends ``EXTERNAL_refund_paid`` with
@@ -29,8 +29,6 @@ from ..conftest import isolated_settings
 
 pytestmark = pytest.mark.slow
 
-DIALOGUE = ROOT / "bot" / "actions_support" / "dialogue"
-
 
 @pytest.fixture(scope="module")
 def followup_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -39,8 +37,7 @@ def followup_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "data").mkdir()
     for path in (ROOT / "domain").glob("*.yml"):
         shutil.copy(path, work / "domain" / path.name)
-    shutil.copy(DIALOGUE / "followups_domain.yml", work / "domain" / "followups.yml")
-    shutil.copy(DIALOGUE / "followups_rules.yml", work / "data" / "followups.yml")
+    shutil.copy(ROOT / "data" / "rules" / "followups.yml", work / "data" / "followups.yml")
     (work / "data" / "hello.yml").write_text(
         'version: "3.1"\nrules:\n  - rule: a greeting identifies the customer\n    steps:\n'
         "      - intent: greet\n      - action: action_create_account\n"
