@@ -141,7 +141,8 @@ class Stack:
                  "--model", str(model), "--endpoints", str(root / "endpoints.yml"),
                  "--credentials", str(root / "credentials.yml"),
                  "--port", str(settings.rasa_port), "--cors", "*"],
-                f"http://127.0.0.1:{settings.rasa_port}/",
+                # /status answers only once a model is loaded (409 without one), unlike /
+                f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
                 logs / "rasa.log",
             ),
             "handoff": lambda: Service(
