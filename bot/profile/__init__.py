@@ -34,6 +34,7 @@ from bot.profile.model import (
     OrderLine,
     OrderStatus,
     PaymentMethod,
+    ProcessRequest,
     Provenance,
     Refund,
     RefundMethod,
@@ -43,7 +44,7 @@ from bot.profile.model import (
     Shipment,
     Ticket,
 )
-from bot.profile.repository import ProfileRepository, create_engine_for
+from bot.profile.repository import REQUEST_KINDS, ProfileRepository, create_engine_for
 
 __all__ = [
     "Account",
@@ -61,10 +62,12 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "PaymentMethod",
+    "ProcessRequest",
     "ProfileError",
     "ProfileNotFound",
     "ProfileRepository",
     "ProfileStoreUnavailable",
+    "REQUEST_KINDS",
     "Provenance",
     "Refund",
     "RefundMethod",

@@ -18,6 +18,7 @@ Segments, suppressions, consent
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from bot.profile.model import (
     OrderLine,
     OrderStatus,
     PaymentMethod,
+    ProcessRequest,
     Provenance,
     Refund,
     RefundMethod,
@@ -154,6 +156,31 @@ def _enum(enum_type: Any, value: Any, default: Any) -> Any:
         return enum_type(value)
     except ValueError:
         return default
+
+
+def process_request(row: Mapping[str, Any]) -> ProcessRequest:
+    """A ``tp_request`` row (decoded columns) as a :class:`ProcessRequest`.
+
+    ``details`` is stored as a JSON object; anything else (a hand-edited row)
+    becomes an empty mapping rather than an error, so one bad row never hides
+    the profile.
+    """
+    try:
+        details = json.loads(row["details"]) if row.get("details") else {}
+    except ValueError:
+        details = {}
+    if not isinstance(details, dict):
+        details = {}
+    return ProcessRequest(
+        request_id=row["request_id"],
+        kind=row["kind"],
+        order_id=row.get("order_id"),
+        conversation_id=row.get("conversation_id"),
+        state=row["state"],
+        details=MappingProxyType(details),
+        created_at=row["created_at"],
+        updated_at=row.get("updated_at") or row["created_at"],
+    )
 
 
 def assemble(records: PersonRecords, now: datetime, stale_after: timedelta = DEFAULT_STALE_AFTER) -> CustomerProfile:
@@ -308,6 +335,11 @@ def assemble(records: PersonRecords, now: datetime, stale_after: timedelta = DEF
         last = erasures[-1]
         prov = Provenance("tandem", last["event_id"], last["created_at"], False)
         flags.append(Flag("erasure_requested", "erasure", None, last["created_at"], prov))
+    requests = tuple(
+        process_request(r) for r in sorted(records.get("tp_request"), key=lambda r: (r["created_at"], r["request_id"].partition("-")[2]))
+    )
+    if requests:
+        fields["requests"] = Provenance("tandem", requests[-1].request_id, requests[-1].created_at, False)
     if flags:
         newest = max(flags, key=lambda f: f.recorded_at)
         fields["flags"] = newest.source
@@ -358,6 +390,7 @@ def assemble(records: PersonRecords, now: datetime, stale_after: timedelta = DEF
         recent_categories=recent_categories,
         preferred_categories=preferred_categories,
         erasure_requested=bool(erasures),
+        requests=requests,
         as_of=now,
     )
     segments = segments_for(account, orders, refunds, tickets, feedback, flags, now)

@@ -4,7 +4,7 @@ A batch job for the CLI and benchmarks. It uses a *synchronous* engine
 (``sqlite+aiosqlite`` -> ``sqlite``, ``postgresql+asyncpg`` ->
 ``postgresql+psycopg2``), which is fine outside the bot's event loop.
 Rebuilding replaces the silo, resolution and ground-truth tables; tandem's
-own ``tp_event`` table (what customers told the bot) is kept.
+own ``tp_event`` and ``tp_request`` tables (what customers told or asked the bot) are kept.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def reset_schema(conn: Connection, with_indexes: bool = False) -> None:
         if with_indexes:
             for index in table.indexes:
                 index.create(conn)
-    schema.tp_event.create(conn, checkfirst=True)
+    for table in schema.CUSTOMER_TABLES:
+        table.create(conn, checkfirst=True)
 
 
 def create_indexes(conn: Connection, tables: Iterable[Any] = schema.REBUILT_TABLES) -> None:
@@ -145,6 +146,6 @@ def build_demo(
 def resolve_only(engine: Engine, now: datetime | None = None, progress: Callable[..., Iterable[Any]] | None = None) -> ResolutionStats:
     """Re-run resolution over silo data already in the store (e.g. loaded from real exports)."""
     with engine.begin() as conn:
-        for table in (schema.tp_person, schema.tp_link, schema.tp_identifier, schema.tp_event):
+        for table in (schema.tp_person, schema.tp_link, schema.tp_identifier, *schema.CUSTOMER_TABLES):
             table.create(conn, checkfirst=True)
         return Resolver(conn, progress).run(now or datetime.utcnow().replace(microsecond=0))

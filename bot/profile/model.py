@@ -2,7 +2,7 @@
 
 A :class:`CustomerProfile` is an immutable snapshot assembled from the silo
 records resolved to one person plus what tandem stored itself (consent,
-feedback, erasure requests). ``fields`` says for every field where the value
+feedback, erasure requests, and the process requests the bot started). ``fields`` says for every field where the value
 came from (:class:`Provenance`), so the bot can say *why* it knows something,
 and whether it is stale (then it is not used for personalisation: see
 :meth:`CustomerProfile.personalisable`).
@@ -197,6 +197,46 @@ class Feedback:
     created_at: datetime
 
 
+#: states of a process request that still need someone to act
+OPEN_REQUEST_STATES = frozenset({"requested", "in_progress"})
+#: every state a process request can be in
+REQUEST_STATES = OPEN_REQUEST_STATES | {"done", "rejected", "withdrawn"}
+
+
+@dataclass(frozen=True)
+class ProcessRequest:
+    """A process the bot started for the customer (tandem's ``tp_request`` table).
+
+    ``kind`` is the process key of the catalogue (``order_cancellation``,
+    ``data_export``...); ``state`` starts as ``requested`` and is moved on by
+    agents or the back office. ``details`` is what the team needs to act
+    (invoice number, variant...), JSON-safe.
+    """
+
+    request_id: str
+    kind: str
+    order_id: str | None
+    conversation_id: str | None
+    state: str
+    details: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_REQUEST_STATES
+
+    @property
+    def reference(self) -> str:
+        """The short form customers are told: ``R-1A2B3C4D``."""
+        return short_reference(self.request_id)
+
+
+def short_reference(request_id: str) -> str:
+    """``R-`` + the last 8 characters of a request id, upper case (unique enough to quote)."""
+    return f"R-{request_id.rsplit('-', 1)[-1][-8:].upper()}"
+
+
 @dataclass(frozen=True)
 class Flag:
     """e.g. Flag("sensitive_circumstance", "bereavement", ...)."""
@@ -261,6 +301,8 @@ class CustomerProfile:
     recent_categories: tuple[str, ...] = ()
     preferred_categories: tuple[str, ...] = ()
     erasure_requested: bool = False
+    #: processes the bot started (open and closed), oldest first
+    requests: tuple[ProcessRequest, ...] = ()
     as_of: datetime | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -330,6 +372,10 @@ class CustomerProfile:
         tickets = tuple(t for t in self.tickets if t.is_open_complaint)
         recorded = tuple(f for f in self.feedback if f.kind == "complaint" and f.status == "open")
         return tickets + recorded
+
+    def open_requests(self) -> tuple[ProcessRequest, ...]:
+        """Processes the bot started that nobody has finished yet (oldest first)."""
+        return tuple(r for r in self.requests if r.is_open)
 
     def refunds_for(self, order_id: str) -> tuple[Refund, ...]:
         return tuple(r for r in self.refunds if r.order_id == order_id)

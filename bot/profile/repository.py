@@ -3,7 +3,8 @@
 Contract (see bot/profile/README.md): look a customer up by any identifier
 and get a :class:`CustomerProfile`; record the few things the bot itself is
 told (consent, feedback, erasure requests) in tandem's own ``tp_event``
-table. Every public method raises only :class:`ProfileError` subclasses:
+table, and every process the bot starts for a customer (cancellation,
+invoice copy, data export...) in ``tp_request`` (:meth:`ProfileRepository.record_request`). Every public method raises only :class:`ProfileError` subclasses:
 ``InvalidIdentifier``/``InvalidProfileInput`` for malformed input (before
 touching the database), ``ProfileNotFound`` (incl. ``AmbiguousIdentifier``)
 for no unique customer, ``ProfileStoreUnavailable`` when the database
@@ -18,6 +19,8 @@ all tables, PostgreSQL and SQLite alike) and are decoded by table.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -25,12 +28,13 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, TypeVar
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, and_, bindparam, cast, insert, literal_column, null, or_, select, union_all
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, and_, bindparam, cast, insert, literal_column, null, or_, select, union_all, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.profile import schema
-from bot.profile.assemble import DEFAULT_STALE_AFTER, PersonRecords, assemble
+from bot.profile.assemble import DEFAULT_STALE_AFTER, PersonRecords, assemble, process_request
 from bot.profile.errors import (
     AmbiguousIdentifier,
     InvalidProfileInput,
@@ -38,8 +42,8 @@ from bot.profile.errors import (
     ProfileNotFound,
     ProfileStoreUnavailable,
 )
-from bot.profile.identifiers import candidates, normalise_customer_id
-from bot.profile.model import CustomerProfile
+from bot.profile.identifiers import candidates, normalise_customer_id, normalise_order_id
+from bot.profile.model import OPEN_REQUEST_STATES, REQUEST_STATES, CustomerProfile, ProcessRequest
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +52,22 @@ FEEDBACK_KINDS = ("complaint", "review")
 MAX_TEXT = 5000
 MAX_SOURCE = 40
 MAX_CONVERSATION_ID = 120
+MAX_DETAILS = 4000  # characters of the JSON text
+#: processes of the catalogue (bot/processes/catalogue.yml) the bot can start for a customer
+REQUEST_KINDS = frozenset(
+    {
+        "order_cancellation",
+        "order_change",
+        "address_change",
+        "refund",
+        "return",
+        "invoice_copy",
+        "payment_investigation",
+        "account_deletion",
+        "password_recovery",
+        "data_export",
+    }
+)
 
 # tables fetched per person, and how each reaches tp_link (system, key column)
 _PERSON_TABLES: tuple[tuple[Any, str, str], ...] = (
@@ -60,7 +80,8 @@ _PERSON_TABLES: tuple[tuple[Any, str, str], ...] = (
     (schema.cc_flag, "contact_centre", "conversation_id"),
 )
 _ORDER_CHILDREN = (schema.com_order_line, schema.com_shipment, schema.com_return, schema.com_refund, schema.com_invoice)
-_WIDTH = max(len(t.columns) for t in schema.SILO_TABLES + (schema.tp_event,))
+_OWN_TABLES = (schema.tp_event, schema.tp_request)
+_WIDTH = max(len(t.columns) for t in schema.SILO_TABLES + _OWN_TABLES)
 
 
 def _decoder(column: Any) -> Callable[[str | None], Any]:
@@ -89,7 +110,7 @@ def _parse_datetime(value: str | None) -> datetime | None:
 
 
 _DECODERS = {
-    t.name: [(c.name, _decoder(c)) for c in t.columns] for t in schema.SILO_TABLES + (schema.tp_event,)
+    t.name: [(c.name, _decoder(c)) for c in t.columns] for t in schema.SILO_TABLES + _OWN_TABLES
 }
 
 
@@ -114,8 +135,8 @@ def _person_query(who: Callable[[Any], Any], extra: Any = None) -> Any:
             .select_from(child.join(order, child.c.order_id == order.c.id).join(link, on))
             .where(who(link.c.customer_id))
         )
-    event = schema.tp_event
-    parts.append(select(*_padded(event, event.c.customer_id)).where(who(event.c.customer_id)))
+    for own in _OWN_TABLES:
+        parts.append(select(*_padded(own, own.c.customer_id)).where(who(own.c.customer_id)))
     return union_all(*parts)
 
 
@@ -174,6 +195,7 @@ class ProfileRepository:
         self.timeout_s = timeout_s
         self.stale_after = stale_after
         self.clock = clock or (lambda: datetime.utcnow().replace(microsecond=0))
+        self._request_table_added = False
 
     @classmethod
     def from_url(cls, url: str, *, schema_name: str | None = None, **kwargs: Any) -> "ProfileRepository":
@@ -196,7 +218,7 @@ class ProfileRepository:
     async def find(self, identifier: str, kind: str | None = None) -> CustomerProfile:
         """The profile of the one customer ``identifier`` belongs to."""
         pairs = candidates(identifier, kind)  # raises InvalidIdentifier before any I/O
-        return await self._guard(lambda: self._find(pairs), "look the customer up")
+        return await self._guard(lambda: self._with_request_table(lambda: self._find(pairs)), "look the customer up")
 
     async def resolve(self, identifier: str, kind: str | None = None) -> str:
         """Only the customer id of ``identifier`` (one indexed query)."""
@@ -215,7 +237,7 @@ class ProfileRepository:
             async with self.engine.connect() as conn:
                 return await self._load(conn, cid)
 
-        return await self._guard(work, "load the profile")
+        return await self._guard(lambda: self._with_request_table(work), "load the profile")
 
     async def _find(self, pairs: list[tuple[str, str]]) -> CustomerProfile:
         params: dict[str, str] = {}
@@ -281,7 +303,7 @@ class ProfileRepository:
             table = row[0]
             decoders = _DECODERS[table]
             records.rows[table].append({name: dec(row[i + 2]) for i, (name, dec) in enumerate(decoders)})
-            silo = silo or table != "tp_event"
+            silo = silo or table not in ("tp_event", "tp_request")
         if not silo:
             raise ProfileNotFound("no customer with that customer id")
         return assemble(records, self.clock(), self.stale_after)
@@ -316,6 +338,145 @@ class ProfileRepository:
             status="received",
             prefix="ER",
         )
+
+    async def record_request(
+        self,
+        customer_id: str,
+        kind: str,
+        *,
+        order_id: str | None = None,
+        conversation_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> str:
+        """Store that the bot started process ``kind`` for the customer; returns the request id.
+
+        ``kind`` is a process key of the catalogue (:data:`REQUEST_KINDS`);
+        ``order_id`` must be one of the customer's orders; ``details`` a small
+        JSON object (what the team needs to act). The request starts in state
+        ``requested``. Idempotent while the request is open: the same
+        (customer, kind, order, conversation) returns the id of the open
+        request, unchanged, so a retried action never creates a duplicate.
+        """
+        cid = normalise_customer_id(customer_id)
+        if kind not in REQUEST_KINDS:
+            raise InvalidProfileInput(f"request kind must be one of {', '.join(sorted(REQUEST_KINDS))}")
+        order = None if order_id is None else normalise_order_id(_text(order_id, "order id", 40))
+        conversation = _optional_text(conversation_id, "conversation id", MAX_CONVERSATION_ID)
+        details_json = _details_json(details)
+        key = hashlib.sha256("\x1f".join((cid, kind, order or "", conversation or "")).encode()).hexdigest()
+        request_id = f"RQ-{time.time_ns():016x}{uuid.uuid4().hex[:8]}"
+        req = schema.tp_request
+
+        async def existing() -> str | None:
+            async with self.engine.connect() as conn:
+                return (await conn.execute(select(req.c.request_id).where(req.c.open_key == key))).scalar()
+
+        async def work() -> str:
+            async with self.engine.begin() as conn:
+                await self._check_customer(conn, cid, order)
+                found = (await conn.execute(select(req.c.request_id).where(req.c.open_key == key))).scalar()
+                if found is not None:
+                    return str(found)
+                now = self.clock()
+                await conn.execute(
+                    insert(req).values(
+                        request_id=request_id,
+                        customer_id=cid,
+                        kind=kind,
+                        order_id=order,
+                        conversation_id=conversation,
+                        state="requested",
+                        details=details_json,
+                        open_key=key,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            return request_id
+
+        async def idempotent() -> str:
+            try:
+                return await work()
+            except IntegrityError:  # the same request was written concurrently: that one counts
+                found = await existing()
+                if found is None:
+                    raise
+                return found
+
+        return await self._guard(lambda: self._with_request_table(idempotent), "record the request")
+
+    async def open_requests(self, customer_id: str) -> tuple[ProcessRequest, ...]:
+        """The customer's requests still to be acted on (state requested / in progress), oldest first."""
+        cid = normalise_customer_id(customer_id)
+        req = schema.tp_request
+
+        async def work() -> tuple[ProcessRequest, ...]:
+            async with self.engine.connect() as conn:
+                await self._check_customer(conn, cid, None)
+                rows = (
+                    await conn.execute(
+                        select(req)
+                        .where(req.c.customer_id == cid, req.c.state.in_(sorted(OPEN_REQUEST_STATES)))
+                        .order_by(req.c.created_at, req.c.request_id)
+                    )
+                ).mappings().all()
+            return tuple(process_request(row) for row in rows)
+
+        return await self._guard(lambda: self._with_request_table(work), "read the requests")
+
+    async def update_request(self, request_id: str, state: str) -> None:
+        """Move a request on (agents, back office). Closing it (done, rejected, withdrawn) lets the
+        same request be made again later."""
+        rid = _text(request_id, "request id", 40)
+        if state not in REQUEST_STATES:
+            raise InvalidProfileInput(f"request state must be one of {', '.join(sorted(REQUEST_STATES))}")
+        req = schema.tp_request
+
+        async def work() -> None:
+            async with self.engine.begin() as conn:
+                values: dict[str, Any] = {"state": state, "updated_at": self.clock()}
+                if state not in OPEN_REQUEST_STATES:
+                    values["open_key"] = None
+                result = await conn.execute(update(req).where(req.c.request_id == rid).values(**values))
+                if result.rowcount == 0:
+                    raise ProfileNotFound("no request with that id")
+
+        await self._guard(lambda: self._with_request_table(work), "update the request")
+
+    async def _check_customer(self, conn: Any, cid: str, order_id: str | None) -> None:
+        """ProfileNotFound unless the customer exists (and ``order_id`` is one of their orders)."""
+        person = schema.tp_person
+        if (await conn.execute(select(person.c.customer_id).where(person.c.customer_id == cid))).first() is None:
+            raise ProfileNotFound("no customer with that customer id")
+        if order_id is None:
+            return
+        order, link = schema.com_order, schema.tp_link
+        on = and_(link.c.system == "commerce", link.c.record_id == order.c.account_id)
+        owned = await conn.execute(
+            select(order.c.id).select_from(order.join(link, on)).where(order.c.order_number == order_id, link.c.customer_id == cid)
+        )
+        if owned.first() is None:
+            raise ProfileNotFound("no order with that number on the customer's account")
+
+    async def _with_request_table(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run ``work``; on a store built before ``tp_request`` existed, add that table once and retry.
+
+        The table is additive (nothing else changes), so an existing store keeps
+        working without a rebuild. Any other failure goes to the caller's guard.
+        """
+        try:
+            return await work()
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is the missing table
+            text = str(exc).lower()
+            if self._request_table_added or "tp_request" not in text or ("no such table" not in text and "does not exist" not in text):
+                raise
+        async with self.engine.begin() as conn:
+            if not await conn.run_sync(lambda sync: sync.dialect.has_table(sync, "tp_person")):
+                raise ProfileStoreUnavailable("the profile store is not set up (run `python -m bot profile build`)")
+            await conn.run_sync(schema.tp_request.create, checkfirst=True)
+        self._request_table_added = True
+        logger.info("added the tp_request table to an existing profile store")
+        return await work()
 
     async def _event(self, customer_id: str, type_: str, *, prefix: str = "EV", **values: Any) -> str:
         cid = normalise_customer_id(customer_id)
@@ -368,6 +529,21 @@ def _text(value: Any, name: str, limit: int) -> str:
     if "\x00" in value:
         raise InvalidProfileInput(f"{name} contains a NUL character")
     return value
+
+
+def _details_json(details: Any) -> str | None:
+    """``details`` as compact JSON text (None stays None); InvalidProfileInput unless a small JSON object."""
+    if details is None:
+        return None
+    if not isinstance(details, dict) or not all(isinstance(k, str) for k in details):
+        raise InvalidProfileInput("request details must be an object with text keys")
+    try:
+        text = json.dumps(details, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        raise InvalidProfileInput("request details must hold only text, numbers, true/false, lists and objects") from None
+    if len(text) > MAX_DETAILS:
+        raise InvalidProfileInput(f"request details are too long ({len(text)} characters, at most {MAX_DETAILS})")
+    return text  # control characters (NUL included) are escaped by json.dumps
 
 
 def _optional_text(value: Any, name: str, limit: int) -> str | None:

@@ -11,7 +11,8 @@ own keys, their own spelling of e-mails and phones, no shared customer id):
 
 Tandem's own tables (``tp_*``) hold the resolution result (which silo record
 belongs to which person, an index of normalised identifiers) and what the
-bot writes itself (consent choices, feedback, erasure requests): the silos
+bot writes itself (consent choices, feedback, erasure requests in
+``tp_event``; the process requests the bot starts in ``tp_request``): the silos
 are never written by the bot. ``gt_record`` is the demo generator's ground
 truth, used only by ``python -m bot profile report``.
 
@@ -279,6 +280,25 @@ tp_event = Table(
     Column("created_at", DateTime, nullable=False),
     Index("ix_tp_event_customer", "customer_id", "created_at"),
 )
+tp_request = Table(
+    "tp_request",
+    metadata,
+    Column("request_id", String(40), primary_key=True),
+    Column("customer_id", String(24), nullable=False),
+    # a process key of the catalogue (bot/processes/catalogue.yml): order_cancellation, data_export, ...
+    Column("kind", String(40), nullable=False),
+    Column("order_id", String(16)),
+    Column("conversation_id", String(120)),
+    # requested -> in_progress -> done | rejected | withdrawn (set by agents / back office)
+    Column("state", String(16), nullable=False),
+    Column("details", Text),  # JSON object
+    # hash of (customer, kind, order, conversation) while the request is open, NULL once closed:
+    # a retried action finds the open request instead of creating a second one
+    Column("open_key", String(64), unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_tp_request_customer", "customer_id", "created_at"),
+)
 tp_meta = Table(
     "tp_meta",
     metadata,
@@ -295,5 +315,7 @@ gt_record = Table(
 
 #: tables written by resolution (indexed after they are filled)
 RESOLUTION_TABLES = (tp_person, tp_link, tp_identifier)
-#: tables that a rebuild replaces (tp_event survives: it is what customers told us)
+#: tandem's tables that hold what customers told or asked us: a rebuild keeps them
+CUSTOMER_TABLES = (tp_event, tp_request)
+#: tables that a rebuild replaces (CUSTOMER_TABLES survive)
 REBUILT_TABLES = SILO_TABLES + (tp_person, tp_link, tp_identifier, tp_meta, gt_record)

@@ -100,7 +100,27 @@ def profile_summary(profile: "CustomerProfile") -> dict[str, Any]:
         _clean({"id": getattr(c, "ticket_id", None) or getattr(c, "feedback_id", None), "opened_at": getattr(c, "opened_at", None) or getattr(c, "created_at", None)})
         for c in p.open_complaints()
     ]
-    for key, items in (("orders", orders), ("returns", returns), ("refunds", refunds), ("tickets", tickets), ("complaints", complaints)):
+    requests = [
+        _clean(
+            {
+                "request_id": r.request_id,
+                "reference": r.reference,
+                "kind": r.kind,
+                "order_id": r.order_id,
+                "state": r.state,
+                "created_at": r.created_at,
+            }
+        )
+        for r in p.open_requests()
+    ]
+    for key, items in (
+        ("orders", orders),
+        ("returns", returns),
+        ("refunds", refunds),
+        ("tickets", tickets),
+        ("complaints", complaints),
+        ("requests", requests),
+    ):
         if items:
             open_items[key] = items
     flags = [_clean({"name": f.name, "kind": f.kind, "note": f.note, "recorded_at": f.recorded_at, "source": f.source.system}) for f in p.flags]

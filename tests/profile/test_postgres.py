@@ -51,3 +51,44 @@ async def test_build_resolve_and_look_up_on_postgresql(pg_schema: str) -> None:
         assert after.to_summary()["identity"]["full_name"] == "Amelia Hart"
     finally:
         await repo.close()
+
+
+async def test_process_requests_on_postgresql(pg_schema: str) -> None:
+    """record_request / open_requests / update_request, idempotency (also under concurrency),
+    and a store built before tp_request existed, on the real server."""
+    import asyncio
+
+    from bot.profile.errors import InvalidProfileInput
+
+    engine = sync_engine(PG_URL, schema_name=pg_schema)
+    try:
+        build_demo(engine, 20, seed=3, now=NOW)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE tp_request"))  # as built by an older version
+    finally:
+        engine.dispose()
+
+    repo = ProfileRepository.from_url(PG_URL, schema_name=pg_schema, clock=lambda: NOW)
+    try:
+        amelia = await repo.find("amelia.hart@example.com")  # reads work, the table is added
+        cid = amelia.customer_id
+        ids = await asyncio.gather(
+            *(repo.record_request(cid, "order_cancellation", order_id="4000000101", conversation_id="conv-pg", details={"variant": "before_dispatch"}) for _ in range(4))
+        )
+        assert len(set(ids)) == 1
+        export = await repo.record_request(cid, "data_export", conversation_id="conv-pg")
+        cancel, data = await repo.open_requests(cid)  # oldest first (same clock: ids are time-ordered)
+        assert cancel.request_id == ids[0] and cancel.order_id == "4000000101" and cancel.state == "requested"
+        assert dict(cancel.details) == {"variant": "before_dispatch"} and cancel.created_at == NOW
+        assert data.kind == "data_export" and data.order_id is None
+        summary = (await repo.get(cid)).to_summary()
+        assert {r["kind"] for r in summary["open_items"]["requests"]} == {"order_cancellation", "data_export"}
+        await repo.update_request(export, "done")
+        assert [r.request_id for r in await repo.open_requests(cid)] == [ids[0]]
+        assert await repo.record_request(cid, "data_export", conversation_id="conv-pg") != export
+        with pytest.raises(ProfileNotFound):
+            await repo.record_request(cid, "refund", order_id="4000000201")  # Ben's order
+        with pytest.raises(InvalidProfileInput):
+            await repo.record_request(cid, "nonsense")
+    finally:
+        await repo.close()
