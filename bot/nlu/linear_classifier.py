@@ -9,13 +9,13 @@ each featurizer's block L2-normalised on its own) trains in seconds, parses
 in well under a millisecond and gives usable probabilities for the
 ``FallbackClassifier`` after it.
 
-Out-of-domain check (cheap, same features): an utterance that the regression
-puts into an in-domain intent but whose cosine similarity to its *nearest*
-in-domain training example is below ``similarity_threshold`` is re-labelled
-``out_of_scope_intent``. With ``similarity_threshold: auto`` the threshold is
-calibrated on the training data only: the ``similarity_quantile`` quantile of
-the leave-one-out nearest-neighbour similarities of the in-domain examples,
-i.e. the share of genuine in-domain phrasings we accept to lose.
+Two cheap nearest-neighbour checks on the same vectors (see the class
+docstring): an *unfamiliar* message (nothing in the training data resembles
+it, e.g. keyboard mash) gets confidence 0, so the FallbackClassifier asks to
+rephrase; optionally, an in-domain prediction whose nearest in-domain example
+is too far away is re-labelled ``out_of_scope_intent``. Thresholds can be
+calibrated on the training data only (``auto``: a low quantile of the
+leave-one-out nearest-neighbour similarities).
 
 The model is stored as plain arrays (``.npz`` / JSON), no pickle.
 """
@@ -44,7 +44,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 _ARRAYS = "linear_intent_model.npz"
-_IN_DOMAIN = "in_domain_matrix.npz"
+_REFERENCE = "training_matrix.npz"
 _META = "meta.json"
 
 
@@ -158,19 +158,44 @@ def _stack_block(rows: list[dict[str, sp.csr_matrix]], origin: str, width: int) 
     return sp.csr_matrix(sp.vstack(padded))
 
 
-def nearest_similarities(matrix: sp.csr_matrix, reference: sp.csr_matrix, exclude_self: bool) -> np.ndarray:
-    """Cosine similarity of each row of ``matrix`` to its nearest row of ``reference`` (rows L2-normed)."""
-    if reference.shape[0] == 0:
-        return np.zeros(matrix.shape[0], dtype=np.float32)
-    sims = (matrix @ reference.T).toarray()
-    if exclude_self:
-        np.fill_diagonal(sims, -1.0)
-    return sims.max(axis=1)
+def leave_one_out_nearest(matrix: sp.csr_matrix, chunk: int = 512) -> np.ndarray:
+    """For each row (L2-normed), the cosine similarity of its nearest *other* row, in chunks."""
+    rows = matrix.shape[0]
+    out = np.zeros(rows, dtype=np.float32)
+    transposed = matrix.T.tocsc()
+    for start in range(0, rows, chunk):
+        sims = (matrix[start : start + chunk] @ transposed).toarray()
+        for offset in range(sims.shape[0]):
+            sims[offset, start + offset] = -1.0
+        out[start : start + chunk] = sims.max(axis=1)
+    return out
+
+
+def _threshold(setting: Any, loo: np.ndarray, quantile: float) -> Optional[float]:
+    """A fixed float, ``auto`` (the ``quantile`` of ``loo``) or ``None`` (check off)."""
+    if setting is None:
+        return None
+    if setting == "auto":
+        return float(np.quantile(loo, quantile)) if len(loo) else None
+    return float(setting)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
-    """Multinomial logistic regression on TF-IDF sparse features + nearest-neighbour OOD check."""
+    """Multinomial logistic regression on TF-IDF sparse features + nearest-neighbour checks.
+
+    Two optional checks use the cosine similarity of the message to its nearest
+    training example (same TF-IDF vectors, so they cost one sparse product):
+
+    * ``unfamiliar_threshold``: nearest *any* training example below it means the
+      message resembles nothing we know (keyboard mash, another language): the
+      top intent's confidence is set to 0 so the FallbackClassifier asks to
+      rephrase. ``auto`` = the ``unfamiliar_quantile`` of the leave-one-out
+      nearest-neighbour similarities of the training examples.
+    * ``similarity_threshold``: nearest *in-domain* (not ``out_of_scope_intent``)
+      example below it re-labels an in-domain prediction as out of scope
+      (``auto`` likewise with ``similarity_quantile``).
+    """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -181,11 +206,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "solver": "saga",
             "max_iter": 300,
             "tol": 1e-3,
-            # "balanced" or null (plain frequencies: the big out_of_scope class keeps its prior)
+            # "balanced", a {intent: weight} mapping or null (plain frequencies)
             "class_weight": None,
             "out_of_scope_intent": "out_of_scope",
-            # float in [0, 1], "auto" (calibrated on the training data) or null (off)
-            "similarity_threshold": "auto",
+            "unfamiliar_threshold": "auto",
+            "unfamiliar_quantile": 0.01,
+            "similarity_threshold": None,
             "similarity_quantile": 0.01,
             "ranking_length": 10,
             "random_state": 42,
@@ -200,8 +226,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         coef: Optional[np.ndarray] = None,
         intercept: Optional[np.ndarray] = None,
         transform: Optional[FeatureTransform] = None,
-        in_domain: Optional[sp.csr_matrix] = None,
-        threshold: Optional[float] = None,
+        reference: Optional[sp.csr_matrix] = None,
+        in_domain_mask: Optional[np.ndarray] = None,
+        thresholds: Optional[dict[str, Optional[float]]] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -210,10 +237,21 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.coef = coef
         self.intercept = intercept
         self.transform = transform
-        self.in_domain = in_domain
-        self.threshold = threshold
+        self.thresholds = thresholds or {"unfamiliar": None, "similarity": None}
+        self._set_reference(reference, in_domain_mask)
         self._coef_t = np.ascontiguousarray(coef.T) if coef is not None else None
-        self.in_domain_t = in_domain.T.tocsr() if in_domain is not None else None
+
+    def _set_reference(self, reference: Optional[sp.csr_matrix], mask: Optional[np.ndarray]) -> None:
+        #: training examples x features (L2-normed rows) and which rows are in-domain
+        self.reference = reference
+        self.in_domain_mask = mask
+        #: features x examples: a parse touches only the rows of the message's features
+        self._reference_t = reference.T.tocsr() if reference is not None else None
+
+    @property
+    def threshold(self) -> Optional[float]:
+        """The in-domain similarity threshold (None when that check is off)."""
+        return self.thresholds.get("similarity")
 
     @classmethod
     def create(
@@ -252,63 +290,78 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.intercept = model.intercept_.astype(np.float32)
         self._coef_t = np.ascontiguousarray(self.coef.T)
 
-        in_domain_rows = labels != self.config["out_of_scope_intent"]
-        self.in_domain = sp.csr_matrix(matrix[in_domain_rows])
-        self.in_domain_t = self.in_domain.T.tocsr()
-        self.threshold = self._calibrate_threshold()
+        checks_on = (
+            self.config["unfamiliar_threshold"] is not None or self.config["similarity_threshold"] is not None
+        )
+        if checks_on:
+            in_domain = labels != self.config["out_of_scope_intent"]
+            self._set_reference(sp.csr_matrix(matrix, dtype=np.float32), in_domain)
+            self.thresholds = self._calibrate(matrix, in_domain)
         logger.info(
-            "LinearIntentClassifier: %d examples, %d intents, %d features, similarity threshold %s",
-            len(labels), len(self.classes), matrix.shape[1], self.threshold,
+            "LinearIntentClassifier: %d examples, %d intents, %d features, thresholds %s",
+            len(labels), len(self.classes), matrix.shape[1], self.thresholds,
         )
         self.persist()
         return self._resource
 
-    def _calibrate_threshold(self) -> Optional[float]:
-        setting = self.config["similarity_threshold"]
-        if setting is None:
-            return None
-        if setting != "auto":
-            return float(setting)
-        if self.in_domain is None or self.in_domain.shape[0] < 2:
-            return None
-        loo = nearest_similarities(self.in_domain, self.in_domain, exclude_self=True)
-        return float(np.quantile(loo, float(self.config["similarity_quantile"])))
+    def _calibrate(self, matrix: sp.csr_matrix, in_domain: np.ndarray) -> dict[str, Optional[float]]:
+        needs_loo = "auto" in (self.config["unfamiliar_threshold"], self.config["similarity_threshold"])
+        loo_all = leave_one_out_nearest(matrix) if needs_loo and matrix.shape[0] > 1 else np.zeros(0)
+        loo_in = np.zeros(0)
+        if self.config["similarity_threshold"] == "auto" and in_domain.sum() > 1:
+            loo_in = leave_one_out_nearest(sp.csr_matrix(matrix[in_domain]))
+        return {
+            "unfamiliar": _threshold(
+                self.config["unfamiliar_threshold"], loo_all, float(self.config["unfamiliar_quantile"])
+            ),
+            "similarity": _threshold(
+                self.config["similarity_threshold"], loo_in, float(self.config["similarity_quantile"])
+            ),
+        }
 
     # ------------------------------------------------------------------ inference
 
-    def predict(self, messages: List[Message]) -> tuple[np.ndarray, np.ndarray]:
-        """Class probabilities and nearest in-domain similarity for each message."""
+    def predict(self, messages: List[Message]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Class probabilities, nearest-any and nearest-in-domain similarity per message."""
         assert self.transform is not None and self._coef_t is not None
         probabilities = np.zeros((len(messages), len(self.intercept)), dtype=np.float32)
-        similarity = np.ones(len(messages), dtype=np.float32)
-        use_similarity = self.threshold is not None and self.in_domain_t is not None
+        nearest_any = np.ones(len(messages), dtype=np.float32)
+        nearest_in = np.ones(len(messages), dtype=np.float32)
         for index, message in enumerate(messages):
             cols, values = self.transform.row_entries(message)
             scores = values @ self._coef_t[cols] + self.intercept
             scores = np.exp(scores - scores.max())
             probabilities[index] = scores / scores.sum()
-            if use_similarity and len(cols):
-                # in_domain_t is features x examples: only the query's rows are touched
-                similarity[index] = float((self.in_domain_t[cols].T @ values).max())
-            elif use_similarity:
-                similarity[index] = 0.0
-        return probabilities, similarity
+            if self._reference_t is not None:
+                if len(cols):
+                    sims = np.asarray(self._reference_t[cols].T @ values).ravel()
+                    nearest_any[index] = float(sims.max())
+                    in_domain = sims[self.in_domain_mask] if self.in_domain_mask is not None else sims
+                    nearest_in[index] = float(in_domain.max()) if len(in_domain) else 0.0
+                else:
+                    nearest_any[index] = nearest_in[index] = 0.0
+        return probabilities, nearest_any, nearest_in
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.classes is None or not messages:
             return messages
-        probabilities, similarity = self.predict(messages)
+        probabilities, nearest_any, nearest_in = self.predict(messages)
         oos = self.config["out_of_scope_intent"]
+        unfamiliar = self.thresholds.get("unfamiliar")
+        similarity = self.thresholds.get("similarity")
         limit = int(self.config["ranking_length"]) or len(self.classes)
-        for message, probs, nearest in zip(messages, probabilities, similarity):
+        for message, probs, any_sim, in_sim in zip(messages, probabilities, nearest_any, nearest_in):
             if not message.get(TEXT):
                 continue
             order = np.argsort(-probs)
             ranking = [{"name": str(self.classes[i]), "confidence": float(probs[i])} for i in order]
-            top = ranking[0]
-            if self.threshold is not None and top["name"] != oos and nearest < self.threshold:
+            top = dict(ranking[0])
+            if unfamiliar is not None and any_sim < unfamiliar:
+                # resembles nothing we were trained on: no evidence for any intent
+                top["confidence"] = 0.0
+            elif similarity is not None and top["name"] != oos and in_sim < similarity:
                 # unlike anything we serve: out of scope, whatever the regression says
-                top = {"name": oos, "confidence": float(1.0 - nearest)}
+                top = {"name": oos, "confidence": float(1.0 - in_sim)}
                 ranking = [top] + [r for r in ranking if r["name"] != oos]
             message.set(INTENT, top, add_to_output=True)
             message.set("intent_ranking", ranking[:limit], add_to_output=True)
@@ -319,20 +372,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def persist(self) -> None:
         assert self.transform is not None and self.classes is not None
         with self._model_storage.write_to(self._resource) as model_dir:
-            arrays: dict[str, np.ndarray] = {
-                "coef": self.coef,
-                "intercept": self.intercept,
-            }
+            arrays: dict[str, np.ndarray] = {"coef": self.coef, "intercept": self.intercept}
             for index, origin in enumerate(self.transform.origins):
                 arrays[f"idf_{index}"] = self.transform.idf[origin]
+            if self.in_domain_mask is not None:
+                arrays["in_domain_mask"] = self.in_domain_mask
             np.savez(model_dir / _ARRAYS, **arrays)
-            if self.in_domain is not None:
-                sp.save_npz(model_dir / _IN_DOMAIN, self.in_domain)
+            if self.reference is not None:
+                sp.save_npz(model_dir / _REFERENCE, self.reference)
             meta = {
                 "classes": [str(c) for c in self.classes],
                 "origins": self.transform.origins,
                 "widths": self.transform.widths,
-                "threshold": self.threshold,
+                "thresholds": self.thresholds,
             }
             (model_dir / _META).write_text(json.dumps(meta))
 
@@ -352,14 +404,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     coef = arrays["coef"]
                     intercept = arrays["intercept"]
                     idf = {o: arrays[f"idf_{i}"] for i, o in enumerate(meta["origins"])}
-                in_domain_path = model_dir / _IN_DOMAIN
-                in_domain = sp.load_npz(in_domain_path).tocsr() if in_domain_path.exists() else None
+                    mask = arrays["in_domain_mask"] if "in_domain_mask" in arrays.files else None
+                reference_path = model_dir / _REFERENCE
+                reference = sp.load_npz(reference_path).tocsr() if reference_path.exists() else None
         except (ValueError, FileNotFoundError):
             logger.debug("LinearIntentClassifier: no trained model in %s, using an untrained one", resource.name)
             return cls(config, model_storage, resource)
         transform = FeatureTransform(meta["origins"], idf, {k: int(v) for k, v in meta["widths"].items()})
         return cls(
             config, model_storage, resource,
-            classes=np.array(meta["classes"]), coef=coef, intercept=intercept,
-            transform=transform, in_domain=in_domain, threshold=meta["threshold"],
+            classes=np.array(meta["classes"]), coef=coef, intercept=intercept, transform=transform,
+            reference=reference, in_domain_mask=mask, thresholds=meta["thresholds"],
         )

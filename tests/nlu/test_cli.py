@@ -68,3 +68,25 @@ def test_thinning_keeps_about_limit_rows() -> None:
     assert len(cli._thin(rows, 10)) == 10
     assert cli._thin(rows, None) == rows
     assert cli._thin(rows, 500) == rows
+
+
+@pytest.mark.slow
+def test_eval_nlu_end_to_end_on_the_project_model(
+    trained_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real command: load the project's model, parse a tiny fixture, write the report files."""
+    import json
+
+    in_scope = tmp_path / "tiny.csv"
+    in_scope.write_text("text,intent\nwhere is my parcel right now,track_order\nI want my money back,get_refund\n")
+    oos = tmp_path / "tiny_oos.json"
+    oos.write_text('[{"text": "what is the capital of peru", "source": "trivia"}]')
+    out = tmp_path / "reports"
+    args = parse(["--model", str(trained_model), "--data", str(in_scope), "--data", str(oos), "--out", str(out)])
+    assert cli.handle_eval_nlu(args) == 0
+    payload = json.loads((out / "nlu_eval.json").read_text())
+    assert payload["n_in_scope"] == 2 and payload["n_out_of_scope"] == 1
+    assert payload["throughput_per_s"] > 0
+    assert payload["meta"]["model"] == str(trained_model)
+    assert (out / "nlu_confusion.png").stat().st_size > 0
+    assert "in-scope accuracy" in capsys.readouterr().out

@@ -73,8 +73,9 @@ def create(storage: LocalModelStorage, **config: object) -> LinearIntentClassifi
 
 
 def test_trains_and_classifies(storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer]) -> None:
-    component = create(storage, similarity_threshold=None)
+    component = create(storage, similarity_threshold=None, unfamiliar_threshold=None)
     component.train(training_data(vectorizers))
+    assert component.reference is None  # no check configured: no training matrix kept
     messages = component.process([
         featurise("where is my parcel", vectorizers),
         featurise("i want my money back", vectorizers),
@@ -90,12 +91,13 @@ def test_trains_and_classifies(storage: LocalModelStorage, vectorizers: dict[str
 def test_persist_and_load_give_the_same_answers(
     storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer]
 ) -> None:
-    trained = create(storage)
+    trained = create(storage, similarity_threshold="auto")
     trained.train(training_data(vectorizers))
     loaded = LinearIntentClassifier.load(
         LinearIntentClassifier.get_default_config(), storage, Resource("linear"), context()
     )
-    assert loaded.threshold == pytest.approx(trained.threshold)
+    assert loaded.thresholds == pytest.approx(trained.thresholds)
+    assert loaded.thresholds["unfamiliar"] is not None and loaded.thresholds["similarity"] is not None
     for text in ["track my order", "refund please now", "pancakes", "something else entirely"]:
         a = trained.process([featurise(text, vectorizers)])[0].get("intent_ranking")
         b = loaded.process([featurise(text, vectorizers)])[0].get("intent_ranking")
@@ -123,7 +125,7 @@ def test_unlike_anything_in_domain_becomes_out_of_scope(
     storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer]
 ) -> None:
     # a fixed threshold above any similarity an unseen word salad can reach
-    component = create(storage, similarity_threshold=0.5)
+    component = create(storage, similarity_threshold=0.5, unfamiliar_threshold=None)
     component.train(training_data(vectorizers))
     odd = component.process([featurise("zzz qqq", vectorizers)])[0]
     assert odd.get(INTENT)["name"] == "out_of_scope"
@@ -134,7 +136,9 @@ def test_unlike_anything_in_domain_becomes_out_of_scope(
 def test_auto_threshold_is_calibrated_on_training_data(
     storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer]
 ) -> None:
-    component = create(storage, similarity_threshold="auto", similarity_quantile=0.5)
+    component = create(
+        storage, similarity_threshold="auto", similarity_quantile=0.5, unfamiliar_threshold=None
+    )
     component.train(training_data(vectorizers))
     assert component.threshold is not None and 0.0 < component.threshold < 1.0
     # in-domain training examples are (by construction) mostly above their median neighbour similarity
@@ -155,3 +159,24 @@ def test_needs_sparse_features(storage: LocalModelStorage) -> None:
     data = TrainingData([Message(data={TEXT: t, INTENT: i}) for i, ts in EXAMPLES.items() for t in ts])
     with pytest.raises(ValueError, match="CountVectorsFeaturizer"):
         component.train(data)
+
+
+def test_unfamiliar_message_gets_zero_confidence(
+    storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer]
+) -> None:
+    """Keyboard mash: the top intent stays, with confidence 0, so the FallbackClassifier takes over."""
+    component = create(storage, unfamiliar_threshold="auto", unfamiliar_quantile=0.01)
+    component.train(training_data(vectorizers))
+    assert 0.0 < component.thresholds["unfamiliar"] < 1.0
+    mash = component.process([featurise("zzz qqq", vectorizers)])[0]
+    assert mash.get(INTENT)["confidence"] == 0.0
+    known = component.process([featurise("where is my order", vectorizers)])[0]
+    assert known.get(INTENT) == {"name": "track_order", "confidence": pytest.approx(known.get(INTENT)["confidence"])}
+    assert known.get(INTENT)["confidence"] > 0.3
+
+
+def test_leave_one_out_ignores_the_row_itself() -> None:
+    from bot.nlu.linear_classifier import leave_one_out_nearest
+
+    rows = sp.csr_matrix(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32))
+    assert np.allclose(leave_one_out_nearest(rows, chunk=2), [0.6, 0.8, 0.8])
