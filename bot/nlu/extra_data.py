@@ -39,6 +39,9 @@ PAYMENT = ["payment methods", "payment options", "ways to pay", "payment modalit
 REVIEW = ["review", "feedback", "opinion", "rating", "comment", "testimonial", "product review"]
 SHIPPING = ["delivery options", "shipping options", "shipping methods", "delivery methods", "shipment options", "ways to ship"]
 
+COUNTRIES = ["Germany", "France", "Canada", "Spain", "Italy", "Australia", "Ireland", "Mexico", "Japan", "Norway", "Poland"]
+CITIES = ["Berlin", "Lyon", "Toronto", "Madrid", "Naples", "Dublin", "Oslo", "Krakow", "Boston", "Osaka", "Porto"]
+
 #: request frames; {vp} is an infinitive verb phrase, {ing} its -ing form
 TO_FRAMES = [
     "{vp}", "{vp} please", "I want to {vp}", "i wanna {vp}", "I'd like to {vp}", "I would like to {vp}",
@@ -85,6 +88,10 @@ def _fill(template: str, rng: random.Random) -> str:
             return f"[{number}](invoice_id)"
         if key == "AMOUNT":
             return f"[{rng.choice(['$', '€', '£'])}{rng.randint(5, 900)}](refund_amount)"
+        if key == "COUNTRY":
+            return rng.choice(COUNTRIES)
+        if key == "CITY":
+            return rng.choice(CITIES)
         if key == "TYPE":
             return f"[{rng.choice(ACCOUNT_TYPES)}](account_type)"
         return rng.choice(lists[key])
@@ -112,7 +119,9 @@ SPECS: dict[str, IntentSpec] = {
              ("terminate my {TYPE} {ACCOUNT}", "terminating my {TYPE} {ACCOUNT}"), ("deactivate my {ACCOUNT}", "deactivating my {ACCOUNT}"),
              ("get rid of my {ACCOUNT}", "getting rid of my {ACCOUNT}"), ("unsubscribe from your site completely", "unsubscribing from your site completely")],
         sentences=["I don't want my {ACCOUNT} anymore", "close {ACCOUNT}", "delete {ACCOUNT} now", "I'm done with you, erase my {ACCOUNT}",
-                   "{ACCOUNT} deletion", "how do I stop being a member"]),
+                   "{ACCOUNT} deletion", "how do I stop being a member", "delete {TYPE} {ACCOUNT}",
+                   "remove the {TYPE} {ACCOUNT} I have", "I no longer need my {TYPE} {ACCOUNT}, close it",
+                   "end my {TYPE} membership for good", "shut down my {TYPE} {ACCOUNT}"]),
     "edit_account": IntentSpec(
         vps=[("edit my {ACCOUNT}", "editing my {ACCOUNT}"), ("update my {ACCOUNT} details", "updating my {ACCOUNT} details"),
              ("change the details of my {ACCOUNT}", "changing the details of my {ACCOUNT}"), ("modify my {ACCOUNT}", "modifying my {ACCOUNT}"),
@@ -126,7 +135,9 @@ SPECS: dict[str, IntentSpec] = {
              ("get a new {PASSWORD}", "getting a new {PASSWORD}"), ("recover access to my {ACCOUNT}", "recovering access to my {ACCOUNT}"),
              ("get back into my {ACCOUNT}", "getting back into my {ACCOUNT}")],
         sentences=["I forgot my {PASSWORD}", "i lost my {PASSWORD}", "forgotten {PASSWORD}", "can't remember the {PASSWORD} of my {ACCOUNT}",
-                   "{PASSWORD} reset", "I'm locked out of my {ACCOUNT}", "my {PASSWORD} doesn't work anymore, I need a new one"]),
+                   "{PASSWORD} reset", "I'm locked out of my {ACCOUNT}", "my {PASSWORD} doesn't work anymore, I need a new one",
+                   "I can't log into my {ACCOUNT}, forgot the {PASSWORD}", "lost the {PASSWORD} for my {ACCOUNT}",
+                   "the {PASSWORD} of my {ACCOUNT} is gone from my memory", "{PASSWORD} recovery for my {ACCOUNT}"]),
     "registration_problems": IntentSpec(
         vps=[("report a problem with registration", "reporting a problem with registration"),
              ("fix an error when signing up", "fixing an error when signing up"),
@@ -165,7 +176,10 @@ SPECS: dict[str, IntentSpec] = {
              ("find out about {SHIPPING}", "finding out about {SHIPPING}")],
         sentences=["{SHIPPING}", "what {SHIPPING} do you have", "do you offer express delivery", "can I pick up my {ORDER} in store",
                    "which carriers do you ship with", "is there next day delivery", "standard or express shipping?",
-                   "do you deliver to {ADDRESS}es abroad", "what kinds of shipping are available"]),
+                   "do you deliver to {ADDRESS}es abroad", "what kinds of shipping are available",
+                   "do you ship to [{COUNTRY}](delivery_country)", "can you deliver to [{CITY}](delivery_city)",
+                   "which countries do you deliver to", "is shipping to [{COUNTRY}](delivery_country) possible",
+                   "can I buy from you if I live in [{COUNTRY}](delivery_country)", "do you send parcels to [{CITY}](delivery_city)"]),
     "delivery_period": IntentSpec(
         vps=[("know the expected delivery date", "knowing the expected delivery date"),
              ("find out the arrival date of my {ORDER}", "finding out the arrival date of my {ORDER}"),
@@ -289,7 +303,7 @@ def _noise(text: str, rng: random.Random) -> str:
         text = re.sub(r"(^|\]\([a-z_]+\)|[^\[\]()]+)", lambda m: m.group(0) if m.group(0).startswith("](") else m.group(0).lower(), text)
     if rng.random() < 0.2:
         text = text.replace("'", "")
-    if rng.random() < 0.08:
+    if rng.random() < 0.2:
         words = text.split(" ")
         spot = rng.randrange(len(words))
         if re.fullmatch(r"[A-Za-z]{4,}", words[spot]):
@@ -347,7 +361,7 @@ def render(intent: str, examples: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "nlu")
-    parser.add_argument("--count", type=int, default=60, help="examples per intent")
+    parser.add_argument("--count", type=int, default=100, help="examples per intent")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     for intent in SPECS:
