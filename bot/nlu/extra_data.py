@@ -35,7 +35,7 @@ ACCOUNT_TYPES = ["premium", "standard", "business", "free", "gold", "platinum", 
 SERVICE = ["customer service", "customer support", "the support team", "your helpdesk", "client service", "customer care", "the service desk"]
 HUMAN = ["a human", "a real person", "a live agent", "an operator", "a person", "an agent", "a representative", "someone real", "a human being", "an assistant"]
 NEWSLETTER = ["newsletter", "mailing list", "company newsletter", "email newsletter", "promotional emails", "news bulletin"]
-PAYMENT = ["payment methods", "payment options", "ways to pay", "payment modalities", "forms of payment", "payment types"]
+PAYMENT = ["payment methods", "payment options", "ways to pay", "forms of payment", "payment types", "means of payment"]
 REVIEW = ["review", "feedback", "opinion", "rating", "comment", "testimonial", "product review"]
 SHIPPING = ["delivery options", "shipping options", "shipping methods", "delivery methods", "shipment options", "ways to ship"]
 
@@ -227,7 +227,7 @@ SPECS: dict[str, IntentSpec] = {
         vps=[("cancel my {ORDER}", "cancelling my {ORDER}"), ("cancel {ORDER} {ORDER_ID}", "canceling {ORDER} {ORDER_ID}"),
              ("call off my {ORDER}", "calling off my {ORDER}"), ("stop {ORDER} {ORDER_ID}", "stopping {ORDER} {ORDER_ID}"),
              ("withdraw my {ORDER}", "withdrawing my {ORDER}"), ("cancel the {ORDER} I made yesterday", "cancelling the {ORDER} I made yesterday")],
-        sentences=["cancel {ORDER} {ORDER_ID}", "I don't want my {ORDER} anymore, cancel it", "{ORDER} cancellation", "please cancel {ORDER_ID}",
+        sentences=["cancel {ORDER} {ORDER_ID}", "I don't want my {ORDER} anymore, cancel it", "{ORDER} cancellation request", "please cancel {ORDER_ID}",
                    "I changed my mind about {ORDER} {ORDER_ID}"]),
     "change_order": IntentSpec(
         vps=[("change my {ORDER}", "changing my {ORDER}"), ("modify {ORDER} {ORDER_ID}", "modifying {ORDER} {ORDER_ID}"),
@@ -282,7 +282,7 @@ SPECS: dict[str, IntentSpec] = {
         sentences=["my {REFUND} still hasn't shown up", "it's been two weeks and no {REFUND}", "where is my {REFUND}",
                    "has my {REFUND} been processed", "status of my {REFUND}", "I still haven't received my {REFUND}",
                    "when will I get the {REFUND}", "any update on the {REFUND} of {AMOUNT}?", "been waiting ages for my {REFUND}",
-                   "waiting on the {AMOUNT} {REFUND} you owe me", "{AMOUNT} {REFUND} pending, any news", "how much longer for my {REFUND}", "{REFUND} status", "my {REFUND} hasn't arrived"]),
+                   "waiting on the {AMOUNT} {REFUND} you owe me", "{AMOUNT} {REFUND} pending, any news", "how much longer for my {REFUND}", "{REFUND} status check pls", "my {REFUND} hasn't arrived"]),
     "change_shipping_address": IntentSpec(
         vps=[("change my {ADDRESS}", "changing my {ADDRESS}"), ("update the {ADDRESS}", "updating the {ADDRESS}"),
              ("modify the {ADDRESS} of {ORDER} {ORDER_ID}", "modifying the {ADDRESS} of {ORDER} {ORDER_ID}"), ("correct my {ADDRESS}", "correcting my {ADDRESS}"),
