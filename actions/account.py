@@ -24,8 +24,8 @@ class ActionCheckDeleteAccount(ProfileAction):
 class ActionDeleteAccount(ProfileAction):
     action_name = "action_delete_account"
 
-    def handle(self, ctx: Context) -> Reply:
-        return account.delete_account(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await account.delete_account(ctx)
 
 
 class ActionKeepAccount(ProfileAction):
@@ -46,8 +46,8 @@ class ActionEditAccount(ProfileAction):
 class ActionRecoverPassword(ProfileAction):
     action_name = "action_recover_password"
 
-    def handle(self, ctx: Context) -> Reply:
-        return account.recover_password(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await account.recover_password(ctx)
 
 
 class ActionRegistrationProblems(ProfileAction):

@@ -17,15 +17,15 @@ class ActionCheckInvoice(ProfileAction):
 class ActionGetInvoice(ProfileAction):
     action_name = "action_get_invoice"
 
-    def handle(self, ctx: Context) -> Reply:
-        return billing.get_invoice(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await billing.get_invoice(ctx)
 
 
 class ActionPaymentIssue(ProfileAction):
     action_name = "action_payment_issue"
 
-    def handle(self, ctx: Context) -> Reply:
-        return billing.payment_issue(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await billing.payment_issue(ctx)
 
 
 class ActionPaymentMethods(ProfileAction):

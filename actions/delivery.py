@@ -24,8 +24,8 @@ class ActionDeliveryPeriod(ProfileAction):
 class ActionChangeShippingAddress(ProfileAction):
     action_name = "action_change_shipping_address"
 
-    def handle(self, ctx: Context) -> Reply:
-        return delivery.change_shipping_address(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await delivery.change_shipping_address(ctx)
 
 
 class ActionSetUpShippingAddress(ProfileAction):

@@ -78,9 +78,9 @@ class ActionConfirm(ProfileAction):
         from bot.actions_support import account, orders
 
         if ctx.turn.slot("cancel_confirmation"):
-            return orders.cancel_order(ctx)
+            return await orders.cancel_order(ctx)
         if ctx.turn.slot("delete_confirmation"):
-            return account.delete_account(ctx)
+            return await account.delete_account(ctx)
         opening = "Thank you." if ctx.sensitive else "Great."
         return Reply().say(opening + " Is there anything else I can help with?")
 

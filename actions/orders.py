@@ -24,8 +24,8 @@ class ActionCheckCancelOrder(ProfileAction):
 class ActionCancelOrder(ProfileAction):
     action_name = "action_cancel_order"
 
-    def handle(self, ctx: Context) -> Reply:
-        return orders.cancel_order(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await orders.cancel_order(ctx)
 
 
 class ActionKeepOrder(ProfileAction):
@@ -39,8 +39,8 @@ class ActionKeepOrder(ProfileAction):
 class ActionChangeOrder(ProfileAction):
     action_name = "action_change_order"
 
-    def handle(self, ctx: Context) -> Reply:
-        return orders.change_order(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await orders.change_order(ctx)
 
 
 class ActionCancellationFee(ProfileAction):

@@ -25,8 +25,8 @@ class ActionPersonalizationOptOut(ProfileAction):
 class ActionMyDataRequest(ProfileAction):
     action_name = "action_my_data_request"
 
-    def handle(self, ctx: Context) -> Reply:
-        return privacy.my_data_request(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await privacy.my_data_request(ctx)
 
 
 class ActionForgetMe(ProfileAction):

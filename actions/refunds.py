@@ -18,8 +18,8 @@ class ActionRefundPolicy(ProfileAction):
 class ActionGetRefund(ProfileAction):
     action_name = "action_get_refund"
 
-    def handle(self, ctx: Context) -> Reply:
-        return refunds.get_refund(ctx)
+    async def handle(self, ctx: Context) -> Reply:
+        return await refunds.get_refund(ctx)
 
 
 class ActionTrackRefund(ProfileAction):

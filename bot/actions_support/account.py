@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.actions_support.common import ask_identity, unavailable
 from bot.actions_support.conversation import Context, Reply, mask_email
+from bot.actions_support.process_requests import start_request
 from bot.processes.statement import Case
 
 __all__ = [
@@ -56,7 +57,7 @@ def check_delete_account(ctx: Context) -> Reply:
     return reply
 
 
-def delete_account(ctx: Context) -> Reply:
+async def delete_account(ctx: Context) -> Reply:
     reply = Reply()
     if not ctx.turn.slot("delete_confirmation"):
         reply.say("There's nothing waiting for your confirmation.")
@@ -67,7 +68,15 @@ def delete_account(ctx: Context) -> Reply:
     profile = ctx.profile
     if profile is None:
         return ask_identity(ctx, "action_check_delete_account", "close your account")
-    reply.say("I've started closing your account.")
+    reference, failed = await start_request(
+        ctx,
+        "account_deletion",
+        what="the closing of your account",
+        fallback="Your account is unchanged: please ask again in a few minutes.",
+    )
+    if failed is not None:
+        return failed
+    reply.say("I've started closing your account[[ (reference {reference})]].", {"reference": reference})
     reply.add_statement(ctx.statement(Case("account_deletion", facts={"email": mask_email(profile.email)})))
     reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to send the confirmation link")
     return reply
@@ -99,11 +108,28 @@ def edit_account(ctx: Context) -> Reply:
     return reply
 
 
-def recover_password(ctx: Context) -> Reply:
+async def recover_password(ctx: Context) -> Reply:
+    """The reset itself is self-service; for a known customer the request is put on record, so an
+    agent can unlock the account without asking again if the link never comes."""
     reply = Reply()
     email = mask_email(ctx.profile.email) if ctx.profile is not None else None
     if email:
         reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to tell you where the reset link goes")
+    if ctx.profile is not None:
+        reference, failed = await start_request(
+            ctx,
+            "password_recovery",
+            what="your request for help with your password",
+            fallback='The "Forgot password" link on the sign-in page works without it.',
+        )
+        if failed is not None:
+            reply.extend(failed)
+        else:
+            reply.say(
+                "I've noted your request on your account[[ (reference {reference})]], so if the reset link doesn't "
+                "arrive, an agent can help you straight away without asking you everything again.",
+                {"reference": reference},
+            )
     reply.add_statement(ctx.statement(Case("password_recovery", facts={"email": email})))
     return reply
 

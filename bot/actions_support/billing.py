@@ -6,9 +6,10 @@ import datetime as dt
 
 from bot.actions_support.common import ask_identity, money, unavailable
 from bot.actions_support.conversation import Context, Reply, mask_email
+from bot.actions_support.process_requests import start_request
 from bot.processes.render import join_words
 from bot.processes.statement import Case
-from bot.profile.model import CustomerProfile, Invoice, InvoiceStatus
+from bot.profile.model import CustomerProfile, Invoice, InvoiceStatus, PaymentMethod
 
 __all__ = ["check_invoice", "get_invoice", "payment_issue", "payment_methods", "find_invoice"]
 
@@ -86,7 +87,7 @@ def check_invoice(ctx: Context) -> Reply:
     return reply
 
 
-def get_invoice(ctx: Context) -> Reply:
+async def get_invoice(ctx: Context) -> Reply:
     invoice, early = _invoice(ctx, "action_get_invoice", "send you a copy of your invoice")
     if early is not None:
         return early
@@ -96,7 +97,20 @@ def get_invoice(ctx: Context) -> Reply:
     reply = Reply()
     email = mask_email(profile.email)
     reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to send the invoice copy")
-    reply.say("I've asked for a PDF copy of invoice {invoice_id} to be e-mailed to you.", {"invoice_id": invoice.invoice_id})
+    reference, failed = await start_request(
+        ctx,
+        "invoice_copy",
+        what=f"the request for a copy of invoice {invoice.invoice_id}",
+        fallback="You can download it straight away under Account > Orders & invoices.",
+        order_id=invoice.order_id,
+        details={"invoice_id": invoice.invoice_id},
+    )
+    if failed is not None:
+        return failed
+    reply.say(
+        "I've asked for a PDF copy of invoice {invoice_id} to be e-mailed to you[[ (reference {reference})]].",
+        {"invoice_id": invoice.invoice_id, "reference": reference},
+    )
     reply.add_statement(
         ctx.statement(Case("invoice_copy", None, "requested", None, {"invoice_id": invoice.invoice_id, "email": email}))
     )
@@ -119,7 +133,9 @@ def _expired(expires: str | None, today: dt.date) -> bool:
     return (y, m) < (today.year, today.month)
 
 
-def payment_issue(ctx: Context) -> Reply:
+async def payment_issue(ctx: Context) -> Reply:
+    """Likely causes (an expired saved card first), then a payment investigation put on record for a
+    known customer; an unknown customer is asked once who they are before anything is promised."""
     reply = Reply()
     if ctx.unavailable:
         return unavailable(
@@ -127,6 +143,7 @@ def payment_issue(ctx: Context) -> Reply:
             "A declined card is most often expired, or the billing address doesn't match.",
         )
     profile = ctx.profile
+    expired: list[PaymentMethod] = []
     if profile is not None:
         expired = [p for p in profile.payment_methods if p.kind == "card" and _expired(p.expires, ctx.now.date())]
         if expired:
@@ -140,10 +157,31 @@ def payment_issue(ctx: Context) -> Reply:
     reply.say(
         "Sorry about the payment trouble. A declined card is most often an expired card, a billing address that "
         "doesn't match, or the bank's security check. If you were charged but got no order confirmation, "
-        "the money is only held and your bank releases it within 7 days. If you were charged twice or don't "
-        "recognise a charge, a payments specialist will look into it:"
+        "the money is only held and your bank releases it within 7 days."
     )
-    reply.add_statement(ctx.statement(Case("payment_investigation", facts={"order_id": ctx.turn.slot("order_id")})))
+    if profile is None:
+        return reply.extend(
+            ask_identity(ctx, "action_payment_issue", "ask a payments specialist to check a double or unrecognised charge")
+        )
+    said = ctx.turn.slot("order_id")
+    order = profile.order(str(said)) if said else None
+    reference, failed = await start_request(
+        ctx,
+        "payment_investigation",
+        what="a payment investigation",
+        fallback="If you were charged twice, your bank can also tell you whether the second amount is only a hold.",
+        order_id=order.order_id if order else None,
+        details={"expired_card": bool(expired)},
+        with_message=True,
+    )
+    if failed is not None:
+        return reply.extend(failed)
+    reply.say(
+        "If you were charged twice or don't recognise a charge, a payments specialist will look into it; "
+        "I've opened an investigation[[ (reference {reference})]]:",
+        {"reference": reference},
+    )
+    reply.add_statement(ctx.statement(Case("payment_investigation", facts={"order_id": order.order_id if order else None})))
     return reply
 
 

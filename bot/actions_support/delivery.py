@@ -6,6 +6,7 @@ from typing import Mapping
 
 from bot.actions_support.common import list_orders
 from bot.actions_support.conversation import Context, Reply
+from bot.actions_support.process_requests import start_request
 from bot.processes.catalogue import Catalogue
 from bot.processes.render import format_money
 from bot.processes.statement import Case, assess
@@ -130,7 +131,7 @@ def delivery_period(ctx: Context) -> Reply:
     return reply
 
 
-def change_shipping_address(ctx: Context) -> Reply:
+async def change_shipping_address(ctx: Context) -> Reply:
     reply = Reply()
     profile = ctx.profile
     order = None
@@ -150,12 +151,38 @@ def change_shipping_address(ctx: Context) -> Reply:
         return reply
     reply.use(f"order {order.order_id} and its shipment", "commerce", "to see whether its address can still change")
     facts = {"order_id": order.order_id, "carrier": order.shipment.carrier if order.shipment else None}
-    if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
-        reply.say("Order {order_id} hasn't been dispatched yet, so its delivery address can still be changed.", facts)
-        reply.add_statement(ctx.statement(Case("address_change", "before_dispatch", "requested", None, facts)))
-    elif order.status is OrderStatus.DISPATCHED:
-        reply.say("Order {order_id} is already with {carrier|the carrier}, so we'll ask them to redirect it.", facts)
-        reply.add_statement(ctx.statement(Case("address_change", "after_dispatch", "requested", None, facts)))
+    if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING, OrderStatus.DISPATCHED):
+        variant = "after_dispatch" if order.status is OrderStatus.DISPATCHED else "before_dispatch"
+        reference, failed = await start_request(
+            ctx,
+            "address_change",
+            what=f"the address change for order {order.order_id}",
+            fallback=(
+                "Nothing has been changed yet: please ask again in a few minutes."
+                if variant == "after_dispatch"
+                else "You can also change it yourself under Account > Orders until it's dispatched."
+            ),
+            order_id=order.order_id,
+            details={"variant": variant, "carrier": facts["carrier"]},
+            with_message=True,
+        )
+        if failed is not None:
+            return reply.extend(failed)
+        facts["reference"] = reference
+        if variant == "before_dispatch":
+            reply.say(
+                "Order {order_id} hasn't been dispatched yet, so its delivery address can still be changed. "
+                "I've passed the address change to our delivery team[[ (reference {reference})]], who will confirm "
+                "the new address with you by e-mail.",
+                facts,
+            )
+        else:
+            reply.say(
+                "Order {order_id} is already with {carrier|the carrier}, so I've asked our delivery team to have it "
+                "redirected[[ (reference {reference})]].",
+                facts,
+            )
+        reply.add_statement(ctx.statement(Case("address_change", variant, "requested", None, facts)))
     else:
         reply.say("Order {order_id} is already {status}, so its address can't change any more.", {**facts, "status": order.status.value})
         reply.add_statement(ctx.statement(Case("address_change", "account", "requested")))

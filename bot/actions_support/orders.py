@@ -17,6 +17,7 @@ from bot.actions_support.common import (
     unknown_order,
 )
 from bot.actions_support.conversation import Context, Reply
+from bot.actions_support.process_requests import start_request
 from bot.processes.render import format_money
 from bot.processes.statement import Case
 from bot.profile.model import Order, OrderStatus
@@ -213,8 +214,9 @@ def check_cancel_order(ctx: Context) -> Reply:
     return _append_refund(ctx, order, reply)
 
 
-def cancel_order(ctx: Context) -> Reply:
-    """Second half: the customer confirmed. Re-checks the rules (the order may have moved on)."""
+async def cancel_order(ctx: Context) -> Reply:
+    """Second half: the customer confirmed. Re-checks the rules (the order may have moved on),
+    puts the cancellation on record, and only then says it has started."""
     confirmed = ctx.turn.slot("cancel_confirmation")
     reply = Reply()
     if not confirmed:
@@ -233,7 +235,21 @@ def cancel_order(ctx: Context) -> Reply:
             ctx.statement(Case("order_cancellation", "after_dispatch", "requested", None, {"order_id": order.order_id}))
         )
         return reply
-    reply.say("Done: I've asked our warehouse to cancel order {order_id}.", {"order_id": order.order_id})
+    reference, failed = await start_request(
+        ctx,
+        "order_cancellation",
+        what=f"the cancellation of order {order.order_id}",
+        fallback='Nothing has been cancelled: please say "yes, cancel it" again in a few minutes.',
+        order_id=order.order_id,
+        details={"variant": "before_dispatch"},
+    )
+    if failed is not None:
+        failed.slots["cancel_confirmation"] = order.order_id  # still waiting for a "yes" that works
+        return failed
+    reply.say(
+        "Done: I've asked our warehouse to cancel order {order_id}[[ (reference {reference})]].",
+        {"order_id": order.order_id, "reference": reference},
+    )
     reply.use(f"order {order.order_id}", "commerce", "to cancel it")
     reply.add_statement(
         ctx.statement(Case("order_cancellation", "before_dispatch", "requested", None, {"order_id": order.order_id}))
@@ -248,7 +264,7 @@ def keep_order(ctx: Context) -> Reply:
     return reply
 
 
-def change_order(ctx: Context) -> Reply:
+async def change_order(ctx: Context) -> Reply:
     order, early = choose_order(ctx, "change", "action_change_order", "check whether your order can still be changed")
     if early is not None:
         return early
@@ -258,10 +274,22 @@ def change_order(ctx: Context) -> Reply:
     reply.slots["order_id"] = order.order_id  # the conversation is now about this order
     reply.use(f"the status of order {order.order_id}", "commerce", "to check whether it can still be changed")
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
+        reference, failed = await start_request(
+            ctx,
+            "order_change",
+            what=f"your change request for order {order.order_id}",
+            fallback="You can still change the order yourself under Account > Orders until it's dispatched.",
+            order_id=order.order_id,
+            details={"variant": "before_dispatch"},
+            with_message=True,
+        )
+        if failed is not None:
+            return reply.extend(failed)
         reply.say(
             "Order {order_id} hasn't been dispatched yet, so it can still be changed (items, sizes, quantities). "
-            "You can do it under Account > Orders, or tell an agent what to change.",
-            facts,
+            "I've passed your change request to a colleague[[ (reference {reference})]], who will confirm with you "
+            "what to change; you can also do it yourself under Account > Orders.",
+            {**facts, "reference": reference},
         )
         reply.add_statement(
             ctx.statement(Case("order_change", "before_dispatch", "requested", None, {"order_id": order.order_id}))

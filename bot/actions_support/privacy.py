@@ -7,6 +7,7 @@ from collections import defaultdict
 from bot.actions_support.common import ask_identity, unavailable
 from bot.actions_support.feedback import CHAT_SOURCE
 from bot.actions_support.conversation import SYSTEM_NAMES, Context, Reply, mask_email
+from bot.actions_support.process_requests import start_request
 from bot.processes.render import join_words
 from bot.processes.statement import Case
 
@@ -43,6 +44,21 @@ FIELD_WORDS = {
     "flags": "notes about circumstances you told us about",
     "recent_categories": "product categories you bought recently",
     "preferred_categories": "product categories you like",
+    "requests": "requests you made through this assistant (for example a cancellation)",
+}
+
+#: how a request kind is named to the customer
+REQUEST_WORDS = {
+    "order_cancellation": "cancellation",
+    "order_change": "order change",
+    "address_change": "address change",
+    "refund": "refund request",
+    "return": "return",
+    "invoice_copy": "invoice copy",
+    "payment_investigation": "payment investigation",
+    "account_deletion": "account closure",
+    "password_recovery": "password help",
+    "data_export": "data export",
 }
 
 
@@ -99,7 +115,7 @@ async def personalization_opt_out(ctx: Context) -> Reply:
     return reply
 
 
-def my_data_request(ctx: Context) -> Reply:
+async def my_data_request(ctx: Context) -> Reply:
     if ctx.unavailable:
         return unavailable("what we hold about you", "You can also download it under Account > Privacy.")
     profile = ctx.profile
@@ -125,10 +141,30 @@ def my_data_request(ctx: Context) -> Reply:
         "In numbers: {orders} orders, {refunds} refunds, {invoices} invoices and {conversations} past conversations.",
         counts,
     )
-    reply.say("For a full copy, I've asked for a data export:")
     reply.use("a summary of your profile", "derived", "to answer your data request")
+    others = [r for r in profile.open_requests() if r.kind != "data_export"]
+    if others:
+        reply.say(
+            "Requests you've made that our team is still working on: {requests}.",
+            {"requests": join_words([_request_words(r) for r in others[:6]])},
+        )
+    reference, failed = await start_request(
+        ctx,
+        "data_export",
+        what="a request for a full copy of your data",
+        fallback="You can also download your data under Account > Privacy.",
+    )
+    if failed is not None:
+        return reply.extend(failed)
+    reply.say("For a full copy, I've asked for a data export[[ (reference {reference})]]:", {"reference": reference})
     reply.add_statement(ctx.statement(Case("data_export", facts={"email": mask_email(profile.email)})))
     return reply
+
+
+def _request_words(request) -> str:  # type: ignore[no-untyped-def]
+    words = REQUEST_WORDS.get(request.kind, request.kind.replace("_", " "))
+    order = f" for order {request.order_id}" if request.order_id else ""
+    return f"{words}{order} ({request.reference}, {request.state.replace('_', ' ')})"
 
 
 async def forget_me(ctx: Context) -> Reply:

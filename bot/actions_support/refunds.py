@@ -7,6 +7,7 @@ import datetime as dt
 from bot.actions_support.common import unavailable
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.orders import choose_order, refund_case
+from bot.actions_support.process_requests import start_request
 from bot.processes.calendar import format_day
 from bot.processes.statement import Case
 from bot.profile.model import Order, OrderStatus, RefundState
@@ -45,7 +46,7 @@ def refund_eligibility(order: Order, now: dt.datetime, window_days: int) -> tupl
     return False, "it has already been returned"
 
 
-def get_refund(ctx: Context) -> Reply:
+async def get_refund(ctx: Context) -> Reply:
     order, early = choose_order(ctx, "refund", "action_get_refund", "check whether your order can be refunded")
     if early is not None:
         return early
@@ -61,7 +62,18 @@ def get_refund(ctx: Context) -> Reply:
     ok, why = refund_eligibility(order, ctx.now, ctx.catalogue.policies.refund_window_days)
     facts = {"order_id": order.order_id, "why": why}
     if ok:
+        reference, failed = await start_request(
+            ctx,
+            "refund",
+            what=f"your refund request for order {order.order_id}",
+            fallback="You can still start the return yourself under Account > Orders; the returns label is free.",
+            order_id=order.order_id,
+            details={"via": "return", "order_status": order.status.value},
+        )
+        if failed is not None:
+            return reply.extend(failed)
         reply.say("Order {order_id} can be refunded: {why}.", facts)
+        reply.say("I've registered your refund request[[ (reference {reference})]].", {"reference": reference})
         reply.add_statement(ctx.statement(Case("return", None, "requested", None, {"order_id": order.order_id})))
         return reply
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):

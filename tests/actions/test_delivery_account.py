@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from actions.account import (
@@ -69,7 +71,7 @@ async def test_address_change_of_a_dispatched_order_is_a_redirect(conversation) 
     conversation.say("change delivery address", "change_shipping_address", metadata=AMELIA)
     messages = await conversation.run(ActionChangeShippingAddress())
     clean(messages)
-    assert "already with DPD, so we'll ask them to redirect it" in messages[0]
+    assert "already with DPD, so I've asked our delivery team to have it redirected (reference R-" in messages[0]
     three_parts(messages)
 
 
@@ -104,7 +106,7 @@ async def test_delete_account_confirm_and_decline(conversation) -> None:  # type
     assert ask[-1] == "Shall I start closing your account?"
     conversation.say("yes", "affirm")
     done = await conversation.run(ActionConfirm())
-    assert done[0] == "I've started closing your account."
+    assert re.fullmatch(r"I've started closing your account \(reference R-[0-9A-F]{8}\)\.", done[0])
     three_parts(done)
     conversation.say("delete my account", "delete_account")
     await conversation.run(ActionCheckDeleteAccount())
