@@ -321,11 +321,29 @@ def _noise(text: str, rng: random.Random) -> str:
     return text
 
 
-def generate(intent: str, count: int, seed: int) -> list[str]:
+def _key(text: str) -> str:
+    return re.sub(r"\[([^\]]*)\]\([a-z_]+\)", "#", text.lower())
+
+
+def hand_written_keys(data_dir: Path) -> set[str]:
+    """Keys of the hand-written examples: a generated example must never repeat one
+    (an identical sentence under two intents is a contradiction Rasa rejects)."""
+    keys: set[str] = set()
+    for path in data_dir.glob("*.yml"):
+        if path.name.startswith("extra_"):
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip()
+            if stripped.startswith("- ") and not stripped.startswith("- intent:"):
+                keys.add(_key(re.sub(r"\s+", " ", stripped[2:]).strip()))
+    return keys
+
+
+def generate(intent: str, count: int, seed: int, exclude: frozenset[str] = frozenset()) -> list[str]:
     """``count`` distinct examples for ``intent`` (fewer if the combinations run out)."""
     spec = SPECS[intent]
     rng = random.Random(f"{seed}:{intent}")
-    seen: set[str] = set()
+    seen: set[str] = set(exclude)
     out: list[str] = []
     attempts = 0
     while len(out) < count and attempts < count * 50:
@@ -339,7 +357,7 @@ def generate(intent: str, count: int, seed: int) -> list[str]:
             text = rng.choice(ING_FRAMES).format(ing=rng.choice(spec.vps)[1])
         text = _noise(_fill(text, rng), rng)
         text = re.sub(r"\s+", " ", text).strip()
-        key = re.sub(r"\[([^\]]*)\]\([a-z_]+\)", "#", text.lower())
+        key = _key(text)
         if key not in seen:
             seen.add(key)
             out.append(text)
@@ -364,9 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100, help="examples per intent")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    exclude = frozenset(hand_written_keys(args.out))
     for intent in SPECS:
         path = args.out / f"extra_{intent}.yml"
-        path.write_text(render(intent, generate(intent, args.count, args.seed)), encoding="utf-8")
+        path.write_text(render(intent, generate(intent, args.count, args.seed, exclude)), encoding="utf-8")
     print(f"wrote {len(SPECS)} files to {args.out}")
     return 0
 
