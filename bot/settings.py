@@ -100,8 +100,10 @@ class Settings:
             action_port=action_port,
             handoff_url=_url(env, "HANDOFF_URL", f"http://127.0.0.1:{handoff_port}"),
             handoff_port=handoff_port,
-            tracker_db_url=_url(env, "TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
-            event_broker_db_url=_url(env, "EVENT_BROKER_DB_URL", f"sqlite:///{var_dir / 'events.db'}"),
+            # SQLite: wait up to 30 s for a lock instead of failing at once; the handoff
+            # service reads the broker's table while Rasa writes to it
+            tracker_db_url=_url(env, "TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}?timeout=30"),
+            event_broker_db_url=_url(env, "EVENT_BROKER_DB_URL", f"sqlite:///{var_dir / 'events.db'}?timeout=30"),
             profile_timeout_s=profile_timeout,
             identity_secret=env.get("TANDEM_IDENTITY_SECRET") or None,
             holidays_file=Path(env["TANDEM_HOLIDAYS_FILE"]) if env.get("TANDEM_HOLIDAYS_FILE") else None,

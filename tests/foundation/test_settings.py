@@ -10,7 +10,7 @@ from bot.settings import Settings, SettingsError
 def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
     settings = Settings.from_env({"TANDEM_VAR_DIR": str(tmp_path)})
     assert settings.profile_db_url == f"sqlite+aiosqlite:///{tmp_path}/profiles.db"
-    assert settings.tracker_db_url == f"sqlite:///{tmp_path}/tracker.db"
+    assert settings.tracker_db_url == f"sqlite:///{tmp_path}/tracker.db?timeout=30"
     assert settings.rasa_url == "http://127.0.0.1:5005"
     assert settings.action_server_url == "http://127.0.0.1:5055/webhook"
 

@@ -100,7 +100,8 @@ def handoff_request(handoff_id: str, sender: str, topic: str = "orders", **extra
 
 @pytest.fixture
 def broker_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'events.db'}"
+    # the busy timeout Rasa's broker needs beside a reader on a loaded machine (as in Settings)
+    return f"sqlite:///{tmp_path / 'events.db'}?timeout=30"
 
 
 @pytest.fixture
@@ -158,7 +159,7 @@ class Handoff:
         while await self.app[CONSUMER].process_batch():
             pass
 
-    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not await check():
             if asyncio.get_running_loop().time() > deadline:

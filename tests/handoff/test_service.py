@@ -106,10 +106,14 @@ async def test_full_conversation_accept_reply_note_handback(handoff: Handoff) ->
     assert detail["transcript_source"] == "rasa"
     assert detail["profile"]["status"] == "not_identified"
     assert any(n["kind"] == "note" and n["text"] == "courier lost it" for n in detail["notes"])
-    # local record (fallback transcript) holds the customer's message too
-    async with handoff.app[STORE].begin() as conn:
-        kinds = [m.kind.value for m in await handoff.app[STORE].messages(conn, cid)]
-    assert "customer" in kinds and "agent" in kinds and "note" in kinds
+    # local record (fallback transcript) holds the customer's message too, once the
+    # broker consumer has caught up (the transcript above comes from Rasa directly)
+    async def local_record_complete() -> bool:
+        async with handoff.app[STORE].begin() as conn:
+            kinds = {m.kind.value for m in await handoff.app[STORE].messages(conn, cid)}
+        return {"customer", "agent", "note"} <= kinds
+
+    await handoff.until(local_record_complete)
 
     back = await handoff.client.post(f"/api/conversations/{cid}/handback", headers=alice)
     assert back.status == 200 and (await back.json())["conversation"]["status"] == "handed_back"
