@@ -66,6 +66,9 @@ class RasaClient:
         events: list[dict[str, Any]] = [{"event": "resume"}]
         events += [{"event": "slot", "name": name, "value": None} for name in reset_slots or ()]
         events.append({"event": "bot", "text": text, "metadata": {"handoff": True, "handed_back": True}})
+        # The bot was paused right after action_handoff, so it never predicted action_listen;
+        # without it the next message would not match any rule ("intent after action_listen").
+        events.append({"event": "action", "name": "action_listen"})
         await self.append_events(sender_id, events)
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:

@@ -118,7 +118,9 @@ async def test_full_conversation_accept_reply_note_handback(handoff: Handoff) ->
     back = await handoff.client.post(f"/api/conversations/{cid}/handback", headers=alice)
     assert back.status == 200 and (await back.json())["conversation"]["status"] == "handed_back"
     events = handoff.rasa.trackers[s]
-    assert events[-1]["event"] == "bot" and "virtual assistant" in events[-1]["text"]
+    assert events[-2]["event"] == "bot" and "virtual assistant" in events[-2]["text"]
+    # the bot listens again, so the customer's next message is answered by the rules
+    assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
     assert {"event": "slot", "name": "handoff_request", "value": None}.items() <= events[-3].items() or any(
         e["event"] == "slot" and e["name"] == "handoff_request" and e["value"] is None for e in events)
     assert handoff.rasa.paused[s] is False
