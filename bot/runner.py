@@ -137,7 +137,7 @@ class Stack:
             ),
             "rasa": lambda: Service(
                 "rasa",
-                [_bin("rasa"), "run", "--enable-api", "--auth-token", settings.rasa_token,
+                [_bin("rasa"), "run", "--enable-api", f"--auth-token={settings.rasa_token}",  # may start with "-"
                  "--model", str(model), "--endpoints", str(root / "endpoints.yml"),
                  "--credentials", str(root / "credentials.yml"),
                  "--port", str(settings.rasa_port), "--cors", "*"],
