@@ -72,6 +72,13 @@ def refund_case(refund) -> Case | None:  # type: ignore[no-untyped-def]
     return None
 
 
+def _about_order(order: Order, ctx: Context) -> tuple[dict[str, object], Reply]:
+    """The order's facts for the statements, and a reply that makes it the conversation's order."""
+    reply = Reply()
+    reply.slots["order_id"] = order.order_id
+    return _order_facts(order, ctx), reply
+
+
 def choose_order(ctx: Context, purpose: str, pending_action: str, why: str) -> tuple[Order | None, Reply | None]:
     """The order a request is about, or the reply to give instead.
 
@@ -128,9 +135,7 @@ def track_order(ctx: Context) -> Reply:
     if early is not None:
         return early
     assert order is not None
-    facts = _order_facts(order, ctx)
-    reply = Reply()
-    reply.slots["order_id"] = order.order_id  # the conversation is now about this order
+    facts, reply = _about_order(order, ctx)
     reply.say(gentle_prefix(ctx) or "")
     reply.say("I'm using your order history to find the parcel.")
     reply.use(f"order {order.order_id} and its shipment", "commerce", "to find your parcel")
@@ -177,9 +182,7 @@ def check_cancel_order(ctx: Context) -> Reply:
     if early is not None:
         return early
     assert order is not None
-    facts = _order_facts(order, ctx)
-    reply = Reply()
-    reply.slots["order_id"] = order.order_id  # the conversation is now about this order
+    facts, reply = _about_order(order, ctx)
     reply.use(f"the status of order {order.order_id}", "commerce", "to check whether it can still be cancelled")
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
         fee = ctx.catalogue.policies.cancellation_fee_before_dispatch
@@ -269,9 +272,7 @@ async def change_order(ctx: Context) -> Reply:
     if early is not None:
         return early
     assert order is not None
-    facts = _order_facts(order, ctx)
-    reply = Reply()
-    reply.slots["order_id"] = order.order_id  # the conversation is now about this order
+    facts, reply = _about_order(order, ctx)
     reply.use(f"the status of order {order.order_id}", "commerce", "to check whether it can still be changed")
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
         reference, failed = await start_request(
