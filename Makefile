@@ -17,7 +17,8 @@ train: install
 shell: install
 	@$(PY) -m bot shell
 
-test: install
+test:
+	@./scripts/install.sh --browser
 	@./scripts/test.sh
 
 lint: install

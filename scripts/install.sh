@@ -2,8 +2,31 @@
 # The one install script: builds .venv on Python 3.10 with the pinned
 # dependencies (requirements.txt, locked by constraints.txt) and tandem itself.
 # Idempotent: a stamp keyed on the pins skips everything when nothing changed.
+#
+#   scripts/install.sh             the product (make run)
+#   scripts/install.sh --browser   and Debian's Chromium + ChromeDriver for the console's
+#                                  browser tests (make test); never a downloaded browser
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--browser" ]; then
+  "$0"  # the Python environment first
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    exit 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install: the browser tests need Chromium and ChromeDriver at /usr/bin (Debian packages" \
+         "chromium and chromium-driver); install them with your package manager" >&2
+    exit 1
+  fi
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install: Chromium and ChromeDriver from Debian's packages (for the console's browser tests)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }
+  exit 0
+fi
 
 VENV=.venv
 STAMP="$VENV/.tandem-install-stamp"
@@ -45,7 +68,7 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; assert sy
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0" "setuptools==69.5.1" "wheel==0.43.0"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0" "setuptools==70.3.0" "wheel==0.43.0"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 "$VENV/bin/python" -m pip check
