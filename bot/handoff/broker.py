@@ -51,7 +51,7 @@ def async_url(url: str) -> str:
 
 class EventBrokerConsumer:
     def __init__(
-        self, service: HandoffService, broker_engine: AsyncEngine, *, poll_interval_s: float = 0.05,
+        self, service: HandoffService, broker_engine: AsyncEngine, *, poll_interval_s: float = 0.02,
         batch_size: int = 50,
     ) -> None:
         self.service = service
@@ -60,7 +60,7 @@ class EventBrokerConsumer:
         self.batch_size = batch_size
         self.last_error: str | None = None
         self.lag_events = 0
-        self._cursor_ready = False
+        self._cursor: int | None = None
 
     @classmethod
     def from_url(cls, service: HandoffService, url: str, **kwargs: Any) -> "EventBrokerConsumer":
@@ -91,14 +91,18 @@ class EventBrokerConsumer:
                     pass
 
     async def process_batch(self) -> int:
-        """Apply the next batch of broker events; returns how many were read."""
+        """Apply the next batch of broker events; returns how many were read.
+
+        An idle poll is one indexed read of the broker table: the cursor is cached in memory and
+        checked against the database (under a row lock on PostgreSQL) only when there is work.
+        """
         store = self.service.store
-        if not self._cursor_ready:
+        if self._cursor is None:
             async with store.begin() as conn:
-                await store.set_cursor(conn, await store.cursor(conn))  # the row exists from now on
-            self._cursor_ready = True
-        async with store.begin() as conn:
-            cursor = await store.cursor(conn)
+                cursor = await store.cursor(conn)
+                await store.set_cursor(conn, cursor)  # the row exists from now on
+            self._cursor = cursor
+        cursor = self._cursor
         async with self.engine.connect() as bconn:
             rows = (
                 await bconn.execute(
@@ -113,8 +117,11 @@ class EventBrokerConsumer:
             return 0
         after: list[Notify] = []
         async with store.begin() as conn:
-            if await store.cursor(conn, lock=True) != cursor:
-                return 0  # another instance applied them meanwhile
+            current = await store.cursor(conn, lock=True)
+            if current != cursor:
+                self._cursor = current  # another instance applied them meanwhile
+                return 0
+            batch = []
             for row in rows:
                 if not row.data or not any(marker in row.data for marker in INTERESTING):
                     continue
@@ -123,11 +130,13 @@ class EventBrokerConsumer:
                 except ValueError:
                     logger.error("broker event %s is not JSON; skipped", row.id)
                     continue
-                sender = row.sender_id or event.get("sender_id") or ""
-                if not sender or not isinstance(event, dict):
-                    continue
-                after += await self.service.apply_event(conn, row.id, sender, event)
+                sender = row.sender_id or (event.get("sender_id") if isinstance(event, dict) else None) or ""
+                if sender and isinstance(event, dict):
+                    batch.append((row.id, sender, event))
+            if batch:
+                after = await self.service.apply_events(conn, batch)
             await store.set_cursor(conn, rows[-1].id)
+        self._cursor = rows[-1].id
         for notify in after:
             try:
                 await notify()

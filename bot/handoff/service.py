@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
@@ -32,7 +32,7 @@ from bot.handoff.models import (
 )
 from bot.handoff.profiles import ProfileLookup
 from bot.handoff.rasa_client import RasaClient
-from bot.handoff.store import QueueStore, utcnow
+from bot.handoff.store import BatchView, QueueStore, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -245,26 +245,51 @@ class HandoffService:
 
     # -- broker events ----------------------------------------------------------------------------
 
+    async def apply_events(
+        self, conn: AsyncConnection, events: list[tuple[int, str, dict[str, Any]]]
+    ) -> list[Notify]:
+        """Apply a batch of Rasa events (id, sender, event) inside the consumer's transaction;
+        return what to do after commit. One read covers the whole batch's conversations."""
+        senders = {sender for _id, sender, _ev in events}
+        handoff_ids = {
+            str(ev["value"].get("handoff_id"))
+            for _id, _sender, ev in events
+            if ev.get("event") == "slot" and isinstance(ev.get("value"), dict) and ev["value"].get("handoff_id")
+        }
+        known = await self.store.batch_view(conn, senders, handoff_ids)
+        after: list[Notify] = []
+        for event_id, sender_id, event in events:
+            after += await self.apply_event(conn, event_id, sender_id, event, known=known)
+        return after
+
     async def apply_event(
-        self, conn: AsyncConnection, event_id: int, sender_id: str, event: dict[str, Any]
+        self,
+        conn: AsyncConnection,
+        event_id: int,
+        sender_id: str,
+        event: dict[str, Any],
+        *,
+        known: BatchView | None = None,
     ) -> list[Notify]:
         """Apply one Rasa event inside the consumer's transaction; return what to do after commit."""
         kind = event.get("event")
         after: list[Notify] = []
+        if known is None:
+            known = await self.store.batch_view(conn, {sender_id})
         if kind == "slot" and event.get("name") == "handoff_request" and isinstance(event.get("value"), dict):
             try:
                 req = HandoffRequest.from_slot(event["value"], sender_id)
             except (ValueError, TypeError) as exc:
                 logger.error("event %s: malformed handoff_request slot ignored: %s", event_id, exc)
                 return after
-            conv, created = await self.store.enqueue(conn, req)
+            conv, created = await self.store.enqueue(conn, req, known=known)
             if created:
                 logger.info("queued %s (%s) as conversation %s", sender_id, conv.topic.value, conv.id)
             after.append(lambda conv=conv: self._after_change(conv, fresh=conv))
             return after
         if kind not in ("user", "bot", "resume", "restart", "session_started"):
             return after
-        conv = await self.store.active_for_sender(conn, sender_id)
+        conv = known.active.get(sender_id)
         if conv is None:
             return after
         if kind == "user":
@@ -274,6 +299,7 @@ class HandoffService:
             after.append(lambda m=msg, c=conv: self._publish_message(c, m))
             if choice is not None:
                 await self.store.set_mode(conn, conv.id, choice)
+                known.remember(replace(conv, mode=choice))
                 await self.store.add_message(conn, conv.id, MessageKind.SYSTEM, f"Customer chose: {choice.value}")
                 after.append(lambda c=conv, ch=choice: self._confirm_alternative(c, ch))
         elif kind == "bot":
@@ -291,6 +317,7 @@ class HandoffService:
         elif kind in ("resume", "restart", "session_started") and conv.status is Status.WAITING and conv.mode is Mode.CHAT:
             # the bot took over without an agent (an operator resumed it, or the customer restarted)
             await self.store.close_unassigned(conn, conv.id, f"bot_{kind}")
+            known.remember(replace(conv, status=Status.CLOSED))
             after.append(lambda c=conv: self._after_change(c))
         return after
 

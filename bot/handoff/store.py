@@ -15,13 +15,16 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.handoff import routing
@@ -113,7 +116,8 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite files get their directory, WAL and a busy timeout.
+    """An async engine; SQLite files get their directory, WAL, a busy timeout and one pooled
+    connection.
 
     WAL lets the action server read queue estimates while the service writes; the busy timeout
     turns brief lock contention into a short wait instead of an error.
@@ -123,6 +127,15 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 15})
+        if parsed.database and parsed.database != ":memory:":
+            # One pooled connection per process. SQLAlchemy 1.4's aiosqlite default (NullPool)
+            # opens a connection and a thread per transaction, and SQLite has a single writer
+            # anyway: concurrent writers only meet in its busy handler, which sleeps in steps of
+            # up to 100 ms. Queued on the pool instead, the next transaction starts at once.
+            kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 30)
     engine = create_async_engine(url, future=True, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
@@ -177,6 +190,19 @@ def _row_to_message(row: Any) -> Message:
     )
 
 
+@dataclass
+class BatchView:
+    """What one consumer batch knows about its senders' conversations, kept current as the
+    batch's events change them (so a batch costs one read, not one per event)."""
+
+    active: dict[str, Conversation | None] = field(default_factory=dict)
+    by_handoff_id: dict[str, Conversation] = field(default_factory=dict)
+
+    def remember(self, conv: Conversation) -> None:
+        self.by_handoff_id[conv.handoff_id] = conv
+        self.active[conv.sender_id] = conv if conv.status.value in ACTIVE_STATUSES else None
+
+
 class QueueStore:
     """Repository over the handoff tables. Construct with an engine (passed in, never global)."""
 
@@ -203,21 +229,31 @@ class QueueStore:
     # -- queue ----------------------------------------------------------------------------------
 
     async def enqueue(
-        self, conn: AsyncConnection, req: HandoffRequest, *, now: datetime | None = None
+        self,
+        conn: AsyncConnection,
+        req: HandoffRequest,
+        *,
+        now: datetime | None = None,
+        known: "BatchView | None" = None,
     ) -> tuple[Conversation, bool]:
         """Put a request in its queue. Returns (conversation, created).
 
         Idempotent: the same ``handoff_id`` twice returns the existing row. A sender who already
         has an active handoff keeps it (the new reason is added to its timeline), so one customer
-        never sits in two queues.
+        never sits in two queues. ``known`` is what the event consumer read for its whole batch
+        (see ``batch_view``); it saves the two look-ups per request.
         """
-        existing = await self._one(conn, conversations.c.handoff_id == req.handoff_id)
+        if known is None:
+            known = await self.batch_view(conn, {req.sender_id}, {req.handoff_id})
+        existing = known.by_handoff_id.get(req.handoff_id)
         if existing is not None:
             return existing, False
-        active = await self.active_for_sender(conn, req.sender_id)
+        active = known.active.get(req.sender_id)
         if active is not None:
             if active.mode is not Mode.CHAT and req.mode is Mode.CHAT:
                 await self.set_mode(conn, active.id, Mode.CHAT)  # back in the chat: serve it there
+                active = replace(active, mode=Mode.CHAT)
+                known.remember(active)
             await self.add_message(
                 conn, active.id, MessageKind.SYSTEM, f"Customer asked for an agent again: {req.reason}"
             )
@@ -225,28 +261,53 @@ class QueueStore:
         now = now or utcnow()
         priority = routing.priority_for(req.segments, req.flags, req.topic)
         requested = req.requested_at or now.timestamp()
-        result = await conn.execute(
-            conversations.insert().values(
-                handoff_id=req.handoff_id,
-                sender_id=req.sender_id,
-                topic=req.topic.value,
-                reason=req.reason,
-                status=Status.WAITING.value,
-                mode=req.mode.value,
-                priority=priority,
-                sort_key=routing.sort_key(requested, priority),
-                created_at=now,
-                customer_id=req.customer_id,
-                customer_name=req.customer_name,
-                segments=json.dumps(list(req.segments)),
-                position_told=req.position_told,
-                position_told_at=now if req.position_told is not None else None,
-                alternatives_offered=req.eta_told_s is None,
-            )
+        values = dict(
+            handoff_id=req.handoff_id,
+            sender_id=req.sender_id,
+            topic=req.topic.value,
+            reason=req.reason,
+            status=Status.WAITING.value,
+            mode=req.mode.value,
+            priority=priority,
+            sort_key=routing.sort_key(requested, priority),
+            created_at=now,
+            customer_id=req.customer_id,
+            customer_name=req.customer_name,
+            segments=json.dumps(list(req.segments)),
+            position_told=req.position_told,
+            position_told_at=now if req.position_told is not None else None,
+            alternatives_offered=req.eta_told_s is None,
         )
-        conv_id = result.inserted_primary_key[0]
-        conv = await self.get(conn, conv_id)
+        result = await conn.execute(conversations.insert().values(**values))
+        row = {c.name: None for c in conversations.columns} | values
+        row.update(id=result.inserted_primary_key[0], unread=0)
+        conv = _row_to_conversation(SimpleNamespace(**row))
+        known.remember(conv)
         return conv, True
+
+    async def batch_view(
+        self, conn: AsyncConnection, sender_ids: Iterable[str], handoff_ids: Iterable[str] = ()
+    ) -> "BatchView":
+        """In one query: the active conversation of each sender, and the conversations of these
+        handoff ids (to keep ``enqueue`` idempotent)."""
+        senders, hids = sorted(set(sender_ids)), sorted(set(handoff_ids))
+        view = BatchView()
+        if not senders and not hids:
+            return view
+        where = []
+        if senders:
+            where.append(sa.and_(conversations.c.sender_id.in_(senders), conversations.c.status.in_(ACTIVE_STATUSES)))
+        if hids:
+            where.append(conversations.c.handoff_id.in_(hids))
+        rows = await conn.execute(sa.select(conversations).where(sa.or_(*where)).order_by(conversations.c.id))
+        for row in rows:
+            conv = _row_to_conversation(row)
+            view.by_handoff_id[conv.handoff_id] = conv
+            if conv.status.value in ACTIVE_STATUSES:
+                view.active[conv.sender_id] = conv  # the newest wins (ordered by id)
+        for sender in senders:
+            view.active.setdefault(sender, None)
+        return view
 
     async def get(self, conn: AsyncConnection, conv_id: int) -> Conversation:
         conv = await self._one(conn, conversations.c.id == conv_id)
