@@ -5,9 +5,10 @@ sees the conversation), how long (queue position and estimated wait) and what co
 (no agent free, or outside opening hours: then a call back or an e-mail answer is offered),
 stores the request in the ``handoff_request`` slot and pauses the bot (``ConversationPaused``).
 
-It does not call the handoff service: the request reaches it through Rasa's event broker,
-so a service that is down loses nothing. It only reads the queue database for the estimate,
-and says so honestly when it cannot.
+The request reaches the handoff service durably through Rasa's event broker, so a service
+that is down loses nothing; the action also announces it to the service at once (signed, best
+effort, half a second at most) so agents see it without waiting for the broker. It reads the
+queue database for the estimate, and says so honestly when it cannot.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Text
 
+import aiohttp
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff.config import BusinessHours, business_hours_from_env
-from bot.handoff.intake import plan_handoff
+from bot.handoff.config import BusinessHours, business_hours_from_env, service_secret
+from bot.handoff.intake import announce, plan_handoff
 from bot.handoff.store import QueueStore
 from bot.settings import Settings, SettingsError
 
@@ -37,6 +39,9 @@ class ActionHandoff(Action):
         self._store: QueueStore | None = None
         self._hours: BusinessHours | None = None
         self._schema_ready = False
+        self._settings: Settings | None = None
+        self._secret: bytes | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     def name(self) -> Text:
         return "action_handoff"
@@ -46,6 +51,8 @@ class ActionHandoff(Action):
             try:
                 settings = Settings.from_env()
                 self._hours = business_hours_from_env()
+                self._secret = service_secret(var_dir=settings.var_dir)
+                self._settings = settings
             except SettingsError as exc:
                 logger.error("handoff settings invalid, estimating without the queue: %s", exc)
                 self._hours = BusinessHours.always()
@@ -80,5 +87,9 @@ class ActionHandoff(Action):
             plan.request.handoff_id, tracker.sender_id, plan.request.topic.value,
             plan.estimate.position, plan.estimate.eta_s,
         )
+        if self._settings is not None and self._secret is not None:
+            if self._http is None or self._http.closed:
+                self._http = aiohttp.ClientSession()
+            await announce(self._http, self._settings.handoff_url, self._secret, plan.request)
         dispatcher.utter_message(text=plan.message, buttons=plan.buttons or None)
         return [SlotSet("handoff_request", plan.request.to_slot()), ConversationPaused()]

@@ -17,6 +17,8 @@ HTTP API (JSON; every route but ``/health``, ``/console`` and ``/api/login`` nee
 ``POST /api/conversations/{id}/handback``
 ``POST /api/conversations/{id}/close``      ``{"disposition"}``
 ``GET  /ws?token=...``                live updates (``snapshot``, ``conversation``, ``message``)
+``POST /api/intake``                  the action server announces a request (HMAC-signed body,
+                                      header ``X-Tandem-Signature``; see ``intake.announce``)
 ====================================  ==========================================================
 """
 
@@ -37,6 +39,8 @@ from bot.handoff.auth import AgentAuth
 from bot.handoff.broker import EventBrokerConsumer
 from bot.handoff.config import AgentAccount, HandoffConfig
 from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
+from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
+from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
 from bot.handoff.rasa_client import RasaClient
 from bot.handoff.service import ConsoleHub, HandoffService
@@ -155,6 +159,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/conversations/{id:\\d+}/handback", hand_back)
     app.router.add_post("/api/conversations/{id:\\d+}/close", close)
     app.router.add_get("/ws", websocket)
+    app.router.add_post("/api/intake", intake)
 
 
 async def _redirect_console(_request: web.Request) -> web.StreamResponse:
@@ -218,6 +223,21 @@ async def login(request: web.Request) -> web.Response:
     token = request.app[AUTH].login(name, password)
     account = request.app[AUTH].agents[name]
     return web.json_response({"token": token, "agent": name, "skills": sorted(t.value for t in account.skills)})
+
+
+async def intake(request: web.Request) -> web.Response:
+    body = await request.read()
+    if not signature_ok(request.app[CONFIG].secret, body, request.headers.get(SIGNATURE_HEADER)):
+        raise Unauthorized("announcement signature missing or wrong")
+    try:
+        data = json.loads(body)
+        req = HandoffRequest.from_slot(data["request"], str(data["sender_id"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise BadRequest(f"malformed announcement: {exc}") from exc
+    if not req.sender_id:
+        raise BadRequest("malformed announcement: empty sender_id")
+    conv, created = await request.app[SERVICE].announce(req)
+    return web.json_response({"conversation_id": conv.id, "created": created})
 
 
 async def queue(request: web.Request) -> web.Response:

@@ -196,8 +196,7 @@ class HandoffConfig:
         if dev:
             logger.warning("TANDEM_AGENTS is unset: using the development agents alice/alice and bob/bob")
         hours = business_hours_from_env(env)
-        secret_raw = env.get("TANDEM_HANDOFF_SECRET")
-        secret = secret_raw.encode() if secret_raw else _dev_secret(var_dir)
+        secret = service_secret(env, var_dir)
         return cls(
             agents=parse_agents(raw_agents or DEV_AGENTS),
             hours=hours,
@@ -211,15 +210,36 @@ class HandoffConfig:
         )
 
 
+def service_secret(env: Mapping[str, str] | None = None, var_dir: Path | None = None) -> bytes:
+    """The key that signs agent tokens and the action server's handoff announcements:
+    ``TANDEM_HANDOFF_SECRET``, else one kept in ``var/handoff_secret`` (shared by the processes
+    of ``make run``)."""
+    env = os.environ if env is None else env
+    raw = env.get("TANDEM_HANDOFF_SECRET")
+    return raw.encode() if raw else _dev_secret(var_dir)
+
+
 def _dev_secret(var_dir: Path | None) -> bytes:
     if var_dir is None:
         return secrets.token_bytes(32)
     path = var_dir / "handoff_secret"
     try:
         return bytes.fromhex(path.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        var_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        path.write_text(key.hex() + "\n")
-        path.chmod(0o600)
-        return key
+    except FileNotFoundError:
+        corrupt = False
+    except ValueError:
+        corrupt = True
+    var_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".handoff_secret.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp.write_text(secrets.token_bytes(32).hex() + "\n")
+    tmp.chmod(0o600)
+    try:
+        if corrupt:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic: when two processes start at once, the first key wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text().strip())

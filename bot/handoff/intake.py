@@ -1,20 +1,27 @@
 """The customer's side of a handoff request: topic, reason, queue estimate and what to say.
 
 Used by ``action_handoff`` (actions/handoff.py); plain async Python so it is tested without Rasa.
-The action only *reads* the queue (to tell position and wait); the request itself travels to the
-service through the ``handoff_request`` slot and Rasa's event broker, so it is not lost when the
-handoff service is down.
+The action reads the queue (to tell position and wait). The request itself travels to the
+service durably through the ``handoff_request`` slot and Rasa's event broker, so it is not lost
+when the handoff service is down; the action also *announces* it to the service directly
+(:func:`announce`, signed, best effort, idempotent with the broker event), so that agents see it
+without waiting for Rasa to finish the turn and for the next broker poll.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
+
+import aiohttp
 
 from bot.handoff import routing, texts
 from bot.handoff.config import BusinessHours
@@ -144,6 +151,42 @@ async def plan_handoff(
         mode=Mode.CHAT,
     )
     return HandoffPlan(request, est, message, buttons)
+
+
+SIGNATURE_HEADER = "X-Tandem-Signature"
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(sign(secret, body), header or "")
+
+
+def announcement(request: HandoffRequest) -> bytes:
+    return json.dumps({"sender_id": request.sender_id, "request": request.to_slot()}).encode()
+
+
+async def announce(
+    session: aiohttp.ClientSession, service_url: str, secret: bytes, request: HandoffRequest, *, timeout_s: float = 0.5
+) -> bool:
+    """Tell the handoff service about ``request`` now. Never raises: when the service is down or
+    slow, the broker event brings the request a little later, so nothing is lost."""
+    body = announcement(request)
+    try:
+        async with session.post(
+            f"{service_url.rstrip('/')}/api/intake",
+            data=body,
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)},
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as resp:
+            if resp.status == 200:
+                return True
+            logger.warning("handoff service refused the announcement (%s): %s", resp.status, (await resp.text())[:200])
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        logger.info("handoff service not reachable (%s); the event broker will bring the request", exc or type(exc).__name__)
+    return False
 
 
 def monotonic_ms() -> float:

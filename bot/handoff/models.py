@@ -158,6 +158,10 @@ class Conversation:
     last_customer_message_at: datetime | None = None
     unread: int = 0
     alternatives_offered: bool = False
+    #: id of the broker event (the ``handoff_request`` slot) that carried this request; None
+    #: while only the action server's announcement has arrived: the broker events before it
+    #: (the request itself, the bot's answer) belong to the bot's part of the conversation
+    request_event_id: int | None = None
 
     def to_json(self, now: datetime | None = None) -> dict[str, Any]:
         waited = None

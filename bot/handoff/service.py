@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handoff import routing, texts
@@ -282,16 +283,18 @@ class HandoffService:
             except (ValueError, TypeError) as exc:
                 logger.error("event %s: malformed handoff_request slot ignored: %s", event_id, exc)
                 return after
-            conv, created = await self.store.enqueue(conn, req, known=known)
+            announced = known.by_handoff_id.get(req.handoff_id)
+            conv, created = await self.store.enqueue(conn, req, known=known, event_id=event_id)
             if created:
                 logger.info("queued %s (%s) as conversation %s", sender_id, conv.topic.value, conv.id)
-            after.append(lambda conv=conv: self._after_change(conv, fresh=conv))
+            if announced is None:  # new, or the customer asked again (a timeline line was added)
+                after.append(lambda conv=conv: self._after_change(conv, fresh=conv))
             return after
         if kind not in ("user", "bot", "resume", "restart", "session_started"):
             return after
         conv = known.active.get(sender_id)
-        if conv is None:
-            return after
+        if conv is None or conv.request_event_id is None:
+            return after  # no handoff, or only announced: these events came before the request
         if kind == "user":
             text = str(event.get("text") or "")
             choice = _alternative_choice(event, conv)
@@ -320,6 +323,21 @@ class HandoffService:
             known.remember(replace(conv, status=Status.CLOSED))
             after.append(lambda c=conv: self._after_change(c))
         return after
+
+    async def announce(self, req: HandoffRequest) -> tuple[Conversation, bool]:
+        """The action server's announcement of a request, ahead of the broker event that carries
+        it durably: the conversation reaches the consoles without waiting for Rasa to finish the
+        turn and for the next broker poll. Idempotent with that event (same ``handoff_id``)."""
+        try:
+            async with self.store.begin() as conn:
+                conv, created = await self.store.enqueue(conn, req, only_new=True)
+        except IntegrityError:  # the broker event created it at the same moment (PostgreSQL)
+            async with self.store.begin() as conn:
+                conv, created = await self.store.enqueue(conn, req, only_new=True)
+        if created:
+            logger.info("queued %s (%s) as conversation %s (announced)", req.sender_id, conv.topic.value, conv.id)
+            await self._after_change(conv, fresh=conv)
+        return conv, created
 
     async def _publish_message(self, conv: Conversation, msg: Message) -> None:
         payload = {"type": "message", "conversation_id": conv.id, "message": msg.to_json()}

@@ -70,6 +70,9 @@ conversations = sa.Table(
     sa.Column("position_told_at", sa.DateTime),
     #: the customer was offered a callback / e-mail ticket (no agent free or outside hours)
     sa.Column("alternatives_offered", sa.Boolean, nullable=False, default=False),
+    #: the broker event that carried the request (None: announced by the action server, the
+    #: broker has not delivered it yet; see Conversation.request_event_id)
+    sa.Column("request_event_id", sa.BigInteger),
     sa.Index("ix_handoff_conversations_queue", "status", "topic", "sort_key"),
 )
 
@@ -175,6 +178,7 @@ def _row_to_conversation(row: Any) -> Conversation:
         last_customer_message_at=row.last_customer_message_at,
         unread=row.unread,
         alternatives_offered=bool(row.alternatives_offered),
+        request_event_id=row.request_event_id,
     )
 
 
@@ -217,6 +221,12 @@ class QueueStore:
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in sa.inspect(sync).get_columns(conversations.name)}
+            )
+            if "request_event_id" not in columns:  # a database made by an earlier version
+                await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN request_event_id BIGINT"))
+                await conn.execute(conversations.update().values(request_event_id=0))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -235,20 +245,32 @@ class QueueStore:
         *,
         now: datetime | None = None,
         known: "BatchView | None" = None,
+        event_id: int | None = None,
+        only_new: bool = False,
     ) -> tuple[Conversation, bool]:
         """Put a request in its queue. Returns (conversation, created).
 
         Idempotent: the same ``handoff_id`` twice returns the existing row. A sender who already
         has an active handoff keeps it (the new reason is added to its timeline), so one customer
         never sits in two queues. ``known`` is what the event consumer read for its whole batch
-        (see ``batch_view``); it saves the two look-ups per request.
+        (see ``batch_view``); it saves the two look-ups per request. ``event_id`` is the broker
+        event carrying the request (None for the action server's announcement, which uses
+        ``only_new``: an existing conversation is left to the broker event to update).
         """
         if known is None:
             known = await self.batch_view(conn, {req.sender_id}, {req.handoff_id})
         existing = known.by_handoff_id.get(req.handoff_id)
         if existing is not None:
+            if event_id is not None and existing.request_event_id is None:
+                await conn.execute(
+                    conversations.update().where(conversations.c.id == existing.id).values(request_event_id=event_id)
+                )
+                existing = replace(existing, request_event_id=event_id)
+                known.remember(existing)
             return existing, False
         active = known.active.get(req.sender_id)
+        if active is not None and only_new:
+            return active, False
         if active is not None:
             if active.mode is not Mode.CHAT and req.mode is Mode.CHAT:
                 await self.set_mode(conn, active.id, Mode.CHAT)  # back in the chat: serve it there
@@ -277,6 +299,7 @@ class QueueStore:
             position_told=req.position_told,
             position_told_at=now if req.position_told is not None else None,
             alternatives_offered=req.eta_told_s is None,
+            request_event_id=event_id,
         )
         result = await conn.execute(conversations.insert().values(**values))
         row = {c.name: None for c in conversations.columns} | values
