@@ -41,7 +41,6 @@ class ActionHandoff(Action):
         self._schema_ready = False
         self._settings: Settings | None = None
         self._secret: bytes | None = None
-        self._http: aiohttp.ClientSession | None = None
 
     def name(self) -> Text:
         return "action_handoff"
@@ -88,8 +87,7 @@ class ActionHandoff(Action):
             plan.estimate.position, plan.estimate.eta_s,
         )
         if self._settings is not None and self._secret is not None:
-            if self._http is None or self._http.closed:
-                self._http = aiohttp.ClientSession()
-            await announce(self._http, self._settings.handoff_url, self._secret, plan.request)
+            async with aiohttp.ClientSession() as http:  # one per handoff: no session outlives its loop
+                await announce(http, self._settings.handoff_url, self._secret, plan.request)
         dispatcher.utter_message(text=plan.message, buttons=plan.buttons or None)
         return [SlotSet("handoff_request", plan.request.to_slot()), ConversationPaused()]

@@ -15,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +52,47 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+class FileWatch:
+    """Tells, for the price of two ``stat`` calls, whether an SQLite broker database may hold new
+    events: Rasa's commits change the size or modification time of the database file or of its
+    write-ahead log. The consumer then polls every few milliseconds at almost no cost, and reads
+    the table only when something changed, or at least every ``recheck_s`` (file times are only
+    as fine as the kernel's clock tick, so a commit in the same tick as the last read could hide).
+    """
+
+    def __init__(self, path: Path, recheck_s: float = 0.5) -> None:
+        self.files = (path, path.with_name(path.name + "-wal"))
+        self.recheck_s = recheck_s
+        self._seen: tuple[tuple[int, int] | None, ...] | None = None
+        self._read_at = 0.0
+
+    @classmethod
+    def for_url(cls, url: str) -> "FileWatch | None":
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return None
+        return cls(Path(parsed.database))
+
+    def _state(self) -> tuple[tuple[int, int] | None, ...]:
+        out = []
+        for f in self.files:
+            try:
+                st = os.stat(f)
+                out.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def unchanged(self) -> bool:
+        """True when the table need not be read now. Otherwise records the files' state first,
+        so a commit that lands during the coming read is seen on the next call."""
+        state, now = self._state(), time.monotonic()
+        if state == self._seen and now - self._read_at < self.recheck_s:
+            return True
+        self._seen, self._read_at = state, now
+        return False
+
+
 class EventBrokerConsumer:
     def __init__(
         self, service: HandoffService, broker_engine: AsyncEngine, *, poll_interval_s: float = 0.02,
@@ -61,6 +105,7 @@ class EventBrokerConsumer:
         self.last_error: str | None = None
         self.lag_events = 0
         self._cursor: int | None = None
+        self._watch = FileWatch.for_url(str(broker_engine.url))
 
     @classmethod
     def from_url(cls, service: HandoffService, url: str, **kwargs: Any) -> "EventBrokerConsumer":
@@ -71,6 +116,9 @@ class EventBrokerConsumer:
         leaves no database connection half-used."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            if self._watch is not None and self._watch.unchanged():
+                await self._pause(stop)
+                continue
             try:
                 n = await self.process_batch()
                 self.last_error = None
@@ -85,10 +133,11 @@ class EventBrokerConsumer:
                 await asyncio.sleep(1.0)
                 n = 0
             if n < self.batch_size:
-                try:
-                    await asyncio.wait_for(stop.wait(), self.poll_interval_s)
-                except asyncio.TimeoutError:
-                    pass
+                await self._pause(stop)
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        if not stop.is_set():
+            await asyncio.sleep(self.poll_interval_s)  # cheaper than waiting on ``stop`` itself
 
     async def process_batch(self) -> int:
         """Apply the next batch of broker events; returns how many were read.
