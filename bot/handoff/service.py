@@ -178,7 +178,8 @@ class HandoffService:
             if not self._visible(agent, conv):
                 raise Forbidden("this conversation is in a queue you don't serve")
             msg = await self.store.add_message(conn, conv_id, MessageKind.NOTE, text, agent.name)
-        await self.hub.publish({"type": "message", "conversation_id": conv_id, "message": msg.to_json()}, conv.topic)
+        await self.hub.publish({"type": "message", "conversation_id": conv_id, "message": msg.to_json()},
+                               conv.topic, conv.agent)  # the owner too, even outside the queue's team
         return msg
 
     async def transfer(self, agent: AgentAccount, conv_id: int, topic_value: str) -> Conversation:

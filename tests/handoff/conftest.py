@@ -3,7 +3,8 @@
 The handoff database and Rasa's event broker are real (SQLite files; the broker is Rasa's own
 ``SQLEventBroker`` writing its ``events`` table). Rasa's HTTP API is played by ``RasaStandIn``,
 a small aiohttp server with the two endpoints the service uses, which publishes appended events
-through that same broker like Rasa does; the end-to-end tests (test_e2e.py) use the real Rasa.
+through that same broker like Rasa does; the end-to-end tests (test_e2e.py,
+test_console_browser.py) use the real Rasa through the package-scoped ``stack`` fixture.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp import web
@@ -21,6 +22,8 @@ from aiohttp.test_utils import TestClient
 from bot.handoff.app import CONSUMER, SERVICE, create_app
 from bot.handoff.config import BusinessHours, HandoffConfig, parse_agents
 from bot.settings import Settings
+from tests.conftest import isolated_settings
+from tests.handoff.live import AGENTS as LIVE_AGENTS
 
 AGENTS = "alice:pw-a,bob:pw-b:orders,carol:pw-c:complaints+account"
 
@@ -175,6 +178,32 @@ async def handoff(
     app = create_app(make_settings(tmp_path, url, broker_url), make_config())
     client = await aiohttp_client(app)
     return Handoff(client, stand_in, app)
+
+
+@pytest.fixture(scope="package")
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Rasa server, action server and handoff service as real processes, once for this package.
+
+    The demo customer profiles are built (``python -m bot profile build``) so a customer the
+    widget identifies has a profile; agents come from ``TANDEM_AGENTS`` (``live.AGENTS``).
+    Tests leave no conversation waiting or assigned, and must not assume the service was never
+    restarted (test_e2e.py kills and restarts it).
+    """
+    from bot.runner import Stack, _prepare_demo_data
+
+    settings = isolated_settings(tmp_path_factory.mktemp("handoff-e2e"))
+    _prepare_demo_data(settings, quiet=True)
+    extra = {
+        "TANDEM_VAR_DIR": str(settings.var_dir),
+        "TANDEM_AGENTS": ",".join(f"{name}:{password}" for name, password in LIVE_AGENTS.items()),
+        "TANDEM_HANDOFF_POLL_S": "0.05",
+    }
+    stack = Stack(settings, trained_model, extra_env=extra)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 __all__ = ["Handoff", "RasaStandIn", "handoff_request", "make_config", "make_settings", "SERVICE"]

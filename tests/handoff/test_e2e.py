@@ -14,80 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
-from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
-import socketio
 
-from bot.settings import Settings
-from tests.conftest import isolated_settings
+from tests.handoff.live import AGENTS, ASK_FOR_AGENT, Customer
 
 pytestmark = pytest.mark.slow
 
-AGENT = ("alice", "e2e-secret")
-ASK_FOR_AGENT = "/contact_human_agent"
-
-
-@pytest.fixture(scope="module")
-def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from bot.runner import Stack
-
-    settings = isolated_settings(tmp_path_factory.mktemp("handoff-e2e"))
-    extra = {"TANDEM_VAR_DIR": str(settings.var_dir), "TANDEM_AGENTS": f"{AGENT[0]}:{AGENT[1]}",
-             "TANDEM_HANDOFF_POLL_S": "0.05"}
-    stack = Stack(settings, trained_model, extra_env=extra)
-    stack.start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
-
-class Customer:
-    """A socket.io customer, like the website widget."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.session_id = f"e2e-{uuid.uuid4().hex[:10]}"
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._confirmed = asyncio.Event()
-        self.client.on("session_confirm", self._on_confirm)
-        self.client.on("bot_uttered", self._on_bot)
-
-    async def _on_confirm(self, *_: Any) -> None:
-        self._confirmed.set()
-
-    async def _on_bot(self, data: dict[str, Any]) -> None:
-        await self.inbox.put(data)
-
-    async def connect(self) -> "Customer":
-        await self.client.connect(self.settings.rasa_url, socketio_path="/socket.io", transports=["websocket"])
-        await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(self._confirmed.wait(), 10)
-        return self
-
-    async def say(self, text: str) -> None:
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-
-    async def expect(self, fragment: str, timeout: float = 30) -> dict[str, Any]:
-        async def wait() -> dict[str, Any]:
-            while True:
-                msg = await self.inbox.get()
-                if fragment in (msg.get("text") or ""):
-                    return msg
-
-        return await asyncio.wait_for(wait(), timeout)
-
-    async def silence(self, seconds: float) -> list[dict[str, Any]]:
-        await asyncio.sleep(seconds)
-        got = []
-        while not self.inbox.empty():
-            got.append(self.inbox.get_nowait())
-        return got
+AGENT = ("alice", AGENTS["alice"])
 
 
 class Agent:
@@ -98,7 +35,7 @@ class Agent:
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
 
-    async def login(self) -> "Agent":
+    async def login(self) -> Agent:
         async with self.http.post(f"{self.base}/api/login", json={"name": AGENT[0], "password": AGENT[1]}) as r:
             assert r.status == 200, await r.text()
             token = (await r.json())["token"]
@@ -190,7 +127,7 @@ async def test_customer_agent_and_bot_take_turns(stack: Any, http: aiohttp.Clien
         answer = await customer.expect("virtual assistant", timeout=30)
         assert "I can help with" in answer["text"]
     finally:
-        await customer.client.disconnect()
+        await customer.disconnect()
         await agent.close()
 
 
@@ -232,7 +169,12 @@ async def test_nothing_is_lost_while_the_handoff_service_is_down(stack: Any, htt
                 (cid,))]
         assert texts == ["are you still there?", "my order number is 98765"]
         await agent.post(f"/api/conversations/{cid}/close", {"disposition": "resolved"})
-        await newcomer.client.disconnect()
+        # leave nothing waiting for the other tests on this stack (test_console_browser.py)
+        queue = (await agent.get("/api/queue"))["conversations"]
+        waiting = next(c["id"] for c in queue if c["sender_id"] == newcomer.session_id)
+        await agent.post(f"/api/conversations/{waiting}/accept")
+        await agent.post(f"/api/conversations/{waiting}/close", {"disposition": "no_response"})
+        await newcomer.disconnect()
     finally:
-        await talking.client.disconnect()
+        await talking.disconnect()
         await agent.close()

@@ -2,7 +2,8 @@
 "use strict";
 
 const state = { token: sessionStorage.getItem("tandem.token"), agent: null, skills: [],
-  convs: new Map(), selected: null, ws: null, retry: 0 };
+  convs: new Map(), selected: null, ws: null, retry: 0, drafts: new Map(), loading: false, reloadAgain: false,
+  busy: false };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -55,6 +56,32 @@ function line(m) {
   return el("li", { class: m.kind }, el("span", { class: "who" }, who), m.text);
 }
 
+const PROFILE_SECTIONS = ["identity", "contact", "account", "open_items", "recent_categories", "segments", "flags",
+  "suppressions", "consent"];
+
+function label(key) { return key.replace(/_/g, " "); }
+
+function plain(value) {
+  if (Array.isArray(value)) return value.map(plain).join(", ");
+  if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => `${label(k)} ${plain(v)}`).join(" · ");
+  return String(value ?? "—");
+}
+
+// Where a value comes from: the profile's provenance is keyed by field ("account.created",
+// "emails", "address", "orders"); the most specific key on the value's path wins.
+function provenanceOf(prov, path) {
+  for (let i = path.length; i > 0; i--) { const p = prov[path.slice(0, i).join(".")]; if (p) return p; }
+  for (let i = path.length - 1; i >= 0; i--) if (prov[path[i]]) return prov[path[i]];
+  return null;
+}
+
+function provenanceLine(p) {
+  if (!p || !p.system) return "";
+  const parts = [`from ${p.system}`, p.record_id, p.updated_at && `updated ${p.updated_at}`].filter(Boolean);
+  const stale = p.stale === "yes";
+  return el("div", { class: stale ? "prov stale" : "prov" }, parts.join(" · ") + (stale ? " · may be out of date" : ""));
+}
+
 function renderProfile(p) {
   const box = $("profile");
   box.replaceChildren();
@@ -63,74 +90,127 @@ function renderProfile(p) {
       (p && p.message) || "Customer not identified."));
     return;
   }
-  const dl = el("dl", { class: "profile" });
-  const add = (key, value) => {
-    if (value && typeof value === "object" && !Array.isArray(value) && "value" in value) {
-      const src = value.source || value.provenance || value.sources;
-      dl.append(el("dt", {}, key), el("dd", {}, String(Array.isArray(value.value) ? value.value.join(", ") : value.value ?? "—"),
-        src ? el("div", { class: "prov" }, `from ${typeof src === "string" ? src : JSON.stringify(src)}`) : ""));
-    } else if (value && typeof value === "object" && !Array.isArray(value)) {
-      for (const [k, v] of Object.entries(value)) add(`${key} · ${k}`, v);
-    } else {
-      dl.append(el("dt", {}, key), el("dd", {}, Array.isArray(value) ? value.map((v) => typeof v === "object" ? JSON.stringify(v) : v).join(", ") : String(value ?? "—")));
+  const summary = p.summary || {};
+  const prov = summary.provenance || {};
+  const empty = (v) => v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) ||
+    (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0);
+  const keys = [...PROFILE_SECTIONS.filter((k) => k in summary),
+    ...Object.keys(summary).filter((k) => k !== "provenance" && !PROFILE_SECTIONS.includes(k))];
+  for (const section of keys) {
+    const value = summary[section];
+    if (empty(value)) continue;
+    const dl = el("dl", { class: "profile" });
+    const entries = value && typeof value === "object" && !Array.isArray(value) ? Object.entries(value) : [[null, value]];
+    for (const [key, v] of entries) {
+      if (empty(v)) continue;
+      const path = key === null ? [section] : [section, key];
+      if (key !== null) dl.append(el("dt", {}, label(key)));
+      const items = Array.isArray(v) && v.some((x) => x && typeof x === "object") ? v : [v];
+      for (const item of items) {
+        const src = item && typeof item === "object" && !Array.isArray(item) && item.source ? { system: item.source } : null;
+        dl.append(el("dd", {}, plain(item), provenanceLine(src || provenanceOf(prov, path))));
+      }
     }
-  };
-  for (const [k, v] of Object.entries(p.summary || {})) add(k, v);
-  box.append(dl);
+    box.append(el("h4", {}, label(section)), dl);
+  }
+}
+
+function showDetail(d) {
+  const c = d.conversation;
+  const fresh = $("detail-body").dataset.id !== String(c.id);
+  $("detail-body").dataset.id = String(c.id);
+  $("detail-placeholder").hidden = true;
+  $("detail-body").hidden = false;
+  $("d-title").textContent = c.customer_name || (c.customer_id ? `Customer ${c.customer_id}` : "Unidentified customer");
+  showStatus(c);
+  $("d-reason").textContent = d.reason;
+  $("d-warning").hidden = !d.transcript_warning;
+  $("d-warning").textContent = d.transcript_warning || "";
+  const t = $("transcript");
+  const atBottom = fresh || t.scrollTop + t.clientHeight >= t.scrollHeight - 24;
+  t.replaceChildren(...d.transcript.map(line));
+  if (atBottom) t.scrollTop = t.scrollHeight;
+  $("notes").replaceChildren(...d.notes.map((n) => el("li", { class: n.kind }, `${n.author ? n.author + ": " : ""}${n.text}`)));
+  renderProfile(d.profile);
+  updateButtons();
+}
+
+function showStatus(c) {
+  $("d-status").textContent = `${c.topic} · ${c.status}${c.agent ? ` (${c.agent})` : ""} · ${c.mode}`;
+}
+
+// The transcript has one source of truth, the server's detail (Rasa's tracker): live events only
+// say that the selected conversation changed, and it is reloaded. Appending them instead showed
+// lines twice when an event arrived just after a reload that already held it (e.g. the greeting
+// right after Accept). Bursts coalesce into one reload after the one in flight.
+async function loadSelected() {
+  if (state.loading) { state.reloadAgain = true; return; }
+  state.loading = true;
+  try {
+    do {
+      state.reloadAgain = false;
+      const id = state.selected;
+      if (id === null) break;
+      try {
+        const d = await api("GET", `/api/conversations/${id}`);
+        if (state.selected !== id) continue;
+        state.convs.set(id, { ...(state.convs.get(id) || {}), ...d.conversation });
+        showDetail(d);
+      } catch (e) {
+        if (state.selected === id) $("action-error").textContent = e.message;
+      }
+    } while (state.reloadAgain);
+  } finally { state.loading = false; }
 }
 
 async function select(id) {
+  if (state.selected !== id) {
+    if (state.selected !== null) state.drafts.set(state.selected, $("reply-text").value);
+    $("reply-text").value = state.drafts.get(id) || "";
+    $("action-error").textContent = "";
+  }
   state.selected = id;
   renderQueue();
-  $("action-error").textContent = "";
-  try {
-    const d = await api("GET", `/api/conversations/${id}`);
-    if (state.selected !== id) return;
-    state.convs.set(id, d.conversation);
-    $("detail-placeholder").hidden = true;
-    $("detail-body").hidden = false;
-    const c = d.conversation;
-    $("d-title").textContent = c.customer_name || (c.customer_id ? `Customer ${c.customer_id}` : "Unidentified customer");
-    $("d-status").textContent = `${c.topic} · ${c.status}${c.agent ? ` (${c.agent})` : ""} · ${c.mode}`;
-    $("d-reason").textContent = d.reason;
-    $("d-warning").hidden = !d.transcript_warning;
-    $("d-warning").textContent = d.transcript_warning || "";
-    $("transcript").replaceChildren(...d.transcript.map(line));
-    $("transcript").scrollTop = $("transcript").scrollHeight;
-    $("notes").replaceChildren(...d.notes.map((n) => el("li", { class: n.kind }, `${n.author ? n.author + ": " : ""}${n.text}`)));
-    renderProfile(d.profile);
-    updateButtons();
-  } catch (e) { $("action-error").textContent = e.message; }
+  updateButtons();
+  await loadSelected();
+}
+
+// The conversation on screen (while another one loads, actions still apply to what the agent sees).
+function shown() {
+  const id = $("detail-body").dataset.id;
+  return id ? Number(id) : null;
 }
 
 function updateButtons() {
-  const c = state.convs.get(state.selected);
+  const c = state.convs.get(shown());
   const mine = c && c.status === "assigned" && c.agent === state.agent;
-  $("accept").disabled = !(c && c.status === "waiting");
-  for (const id of ["send", "transfer", "handback", "close"]) $(id).disabled = !mine;
+  $("accept").disabled = state.busy || !(c && c.status === "waiting");
+  for (const id of ["send", "transfer", "handback", "close"]) $(id).disabled = state.busy || !mine;
+  $("add-note").disabled = state.busy || !c;
 }
 
+// One action at a time: the buttons stay disabled until the server answered (no double sends).
 async function act(fn) {
   $("action-error").textContent = "";
-  try { await fn(); } catch (e) { $("action-error").textContent = e.message; }
+  state.busy = true;
+  updateButtons();
+  try { await fn(); } catch (e) { $("action-error").textContent = e.message; } finally {
+    state.busy = false;
+    updateButtons();
+  }
 }
 
 function onEvent(msg) {
   if (msg.type === "snapshot") {
     state.convs = new Map(msg.conversations.map((c) => [c.id, c]));
+    if (state.selected !== null) loadSelected();  // (re)connected: catch up on what was missed
   } else if (msg.type === "conversation") {
     state.convs.set(msg.conversation.id, msg.conversation);
-    if (msg.conversation.id === state.selected) {
-      $("d-status").textContent = `${msg.conversation.topic} · ${msg.conversation.status}` +
-        `${msg.conversation.agent ? ` (${msg.conversation.agent})` : ""} · ${msg.conversation.mode}`;
-      updateButtons();
-    }
+    if (msg.conversation.id === shown()) { showStatus(msg.conversation); updateButtons(); }
+    if (msg.conversation.id === state.selected) loadSelected();
   } else if (msg.type === "message") {
-    const m = msg.message;
-    if (msg.conversation_id === state.selected) {
-      if (m.kind === "note" || m.kind === "system") $("notes").append(el("li", { class: m.kind }, `${m.author ? m.author + ": " : ""}${m.text}`));
-      else { $("transcript").append(line(m)); $("transcript").scrollTop = $("transcript").scrollHeight; }
-    } else if (m.kind === "customer" && state.convs.has(msg.conversation_id)) {
+    if (msg.conversation_id === state.selected) loadSelected();
+    else if (msg.message.kind === "customer" && state.convs.has(msg.conversation_id)) {
       state.convs.get(msg.conversation_id).unread += 1;
     }
   }
@@ -143,14 +223,20 @@ function connect() {
   state.ws = ws;
   ws.onopen = () => { state.retry = 0; $("link-state").textContent = "live"; };
   ws.onmessage = (ev) => { if (ev.data !== "pong") onEvent(JSON.parse(ev.data)); };
-  ws.onclose = (ev) => {
+  ws.onclose = () => {
+    if (state.ws !== ws || !state.token) return;
     $("link-state").textContent = "reconnecting…";
-    if (ev.code === 4401 || !state.token) return;
     const delay = Math.min(10000, 500 * 2 ** state.retry++);
-    setTimeout(() => state.token && connect(), delay);
+    setTimeout(async () => {
+      if (state.ws !== ws || !state.token) return;
+      // a refused WebSocket handshake does not say why: ask the API, which logs out on 401
+      try { await api("GET", "/api/queue"); } catch (e) { if (!state.token) return; }
+      connect();
+    }, delay);
   };
 }
-setInterval(() => { if (state.ws && state.ws.readyState === 1) state.ws.send("ping"); renderQueue(); }, 20000);
+setInterval(() => { if (state.ws && state.ws.readyState === 1) state.ws.send("ping"); }, 20000);
+setInterval(() => { if (state.token) renderQueue(); }, 5000);  // waiting times
 
 function start(agent, skills) {
   state.agent = agent; state.skills = skills;
@@ -161,7 +247,12 @@ function start(agent, skills) {
 
 function logout() {
   sessionStorage.removeItem("tandem.token"); sessionStorage.removeItem("tandem.agent");
-  state.token = null; if (state.ws) state.ws.close();
+  const ws = state.ws;
+  Object.assign(state, { token: null, agent: null, ws: null, selected: null, convs: new Map(), drafts: new Map() });
+  if (ws) ws.close();
+  $("detail-body").hidden = true; delete $("detail-body").dataset.id; $("detail-placeholder").hidden = false;
+  $("reply-text").value = ""; $("action-error").textContent = ""; $("link-state").textContent = "connecting…";
+  renderQueue();
   $("console").hidden = true; $("login").hidden = false;
 }
 
@@ -180,30 +271,35 @@ $("login-form").addEventListener("submit", (ev) => {
 $("logout").addEventListener("click", logout);
 $("next").addEventListener("click", () => act(async () => {
   const r = await api("POST", "/api/queue/next");
-  if (r) await select(r.conversation.id); else $("action-error").textContent = "Nobody is waiting in your queues.";
+  if (r) { state.convs.set(r.conversation.id, r.conversation); await select(r.conversation.id); } else $("action-error").textContent = "Nobody is waiting in your queues.";
 }));
-$("accept").addEventListener("click", () => act(async () => { await api("POST", `/api/conversations/${state.selected}/accept`); await select(state.selected); }));
+$("accept").addEventListener("click", () => act(async () => {
+  const id = shown();
+  const r = await api("POST", `/api/conversations/${id}/accept`);
+  state.convs.set(id, r.conversation);
+  await select(id);
+}));
 $("reply-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   act(async () => {
     const text = $("reply-text").value.trim();
     if (!text) return;
-    await api("POST", `/api/conversations/${state.selected}/reply`, { text });
+    await api("POST", `/api/conversations/${shown()}/reply`, { text });
     $("reply-text").value = "";
   });
 });
 $("add-note").addEventListener("click", () => act(async () => {
   const text = $("reply-text").value.trim();
   if (!text) return;
-  await api("POST", `/api/conversations/${state.selected}/note`, { text });
+  await api("POST", `/api/conversations/${shown()}/note`, { text });
   $("reply-text").value = "";
 }));
 $("transfer").addEventListener("click", () => act(async () => {
-  await api("POST", `/api/conversations/${state.selected}/transfer`, { topic: $("transfer-topic").value });
+  await api("POST", `/api/conversations/${shown()}/transfer`, { topic: $("transfer-topic").value });
 }));
-$("handback").addEventListener("click", () => act(async () => { await api("POST", `/api/conversations/${state.selected}/handback`); }));
+$("handback").addEventListener("click", () => act(async () => { await api("POST", `/api/conversations/${shown()}/handback`); }));
 $("close").addEventListener("click", () => act(async () => {
-  await api("POST", `/api/conversations/${state.selected}/close`, { disposition: $("disposition").value });
+  await api("POST", `/api/conversations/${shown()}/close`, { disposition: $("disposition").value });
 }));
 
 const saved = sessionStorage.getItem("tandem.agent");
