@@ -1,17 +1,28 @@
-"""Handoff latency under N concurrent conversations, with the real processes.
+"""Handoff latency with 100 concurrent conversations, through the real processes.
 
-Starts the action server, the Rasa server and the handoff service (bot.runner.Stack, SQLite,
-own var dir and ports), logs an agent in on the console WebSocket, connects N socket.io
-customers and measures:
+Starts the action server, the Rasa server and the handoff service (``bot.runner.Stack``, the
+embedded SQLite set-up of ``make run``, its own var dir and ports), logs agents in on console
+WebSockets, connects N socket.io customers (the website widget's channel) and runs four phases:
 
-1. request → console: from the customer's "I want to talk to a human agent" (socket.io emit)
-   to the conversation appearing on the agent's console WebSocket. Split into the Rasa part
-   (emit → Rasa records the handoff_request slot event) and the handoff part (that event's
-   timestamp → console), read from the broker table.
-2. agent reply → customer: from the agent's POST /reply to the text arriving on the customer's
-   socket, for all N conversations at once (burst) and one after another (steady).
+1. **arrivals**: the N customers ask for a person at random moments (Poisson arrivals, mean
+   ``--arrival-rate`` per second). Measured: the customer's emit → the conversation on an agent
+   console (the action announces it; the broker event follows); emit → the customer being told
+   position and wait; and, for reference, Rasa's part: emit → the timestamp Rasa gave the
+   ``handoff_request`` slot event (when the action's result came back).
+2. **conversations**: agents accept every conversation (N open at once), then for
+   ``--talk-seconds`` every customer writes and every agent replies at random, on average every
+   ``--message-interval`` seconds per conversation and direction, while ``--latecomers`` new
+   customers ask for a person (Poisson, ``--late-rate`` per second). Measured: customer message
+   (emit) → the owning agent's console; agent reply (``POST /reply``) → the customer's socket;
+   a latecomer's request → the console, with the N conversations open.
+3. **reply burst** (stress): one reply to each of the N conversations at the same instant.
+4. **request burst** (stress): the agents hand every conversation back to the bot; then all N
+   customers ask for a person at the same instant.
 
-Usage: .venv/bin/python bench/handoff/bench_latency.py [--customers 100] [--out bench/out/handoff.json]
+Phases 1 and 2 are the issue's target (p99 ≤ 250 ms each); 3 and 4 show where the embedded
+SQLite set-up saturates. Results: ``bench/out/handoff_latency.json`` and stdout.
+
+Usage: .venv/bin/python bench/handoff/bench_latency.py [--customers 100] [--agents 20]
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sqlite3
 import statistics
 import sys
@@ -31,6 +43,7 @@ from typing import Any
 
 import aiohttp
 import socketio
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -39,12 +52,12 @@ from bot.runner import Stack  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
 from tests.conftest import isolated_settings  # noqa: E402
 
-AGENT = ("bench", "bench-pw")
 #: the widget's "talk to a person" button payload; TANDEM_BENCH_TEXT=1 sends free text through the NLU
 ASK = "I want to talk to a human agent" if os.environ.get("TANDEM_BENCH_TEXT") else "/contact_human_agent"
 
 
 def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
     if not values:
         return float("nan")
     ordered = sorted(values)
@@ -95,114 +108,228 @@ class Customer:
         return t
 
 
-async def run(customers: int, settings: Any) -> dict[str, Any]:
-    results: dict[str, Any] = {"customers": customers}
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout) as http:
-        base = settings.handoff_url.rstrip("/")
-        async with http.post(f"{base}/api/login", json={"name": AGENT[0], "password": AGENT[1]}) as r:
+class Console:
+    """One agent's console: the WebSocket feed, timestamped on arrival, and the HTTP API."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str, name: str, password: str) -> None:
+        self.http, self.base, self.name, self.password = http, base, name, password
+        self.headers: dict[str, str] = {}
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.reader: asyncio.Task[None] | None = None
+
+    async def login(self, board: "Board") -> None:
+        async with self.http.post(f"{self.base}/api/login", json={"name": self.name, "password": self.password}) as r:
             token = (await r.json())["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        ws = await http.ws_connect(f"{base}/ws", params={"token": token}, heartbeat=15)
-        seen: dict[str, float] = {}
-        seen_wall: dict[str, float] = {}
-        conv_ids: dict[str, int] = {}
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.ws = await self.http.ws_connect(f"{self.base}/ws", params={"token": token}, heartbeat=15)
+        self.reader = asyncio.create_task(board.read(self.ws))
 
-        async def read() -> None:
-            async for msg in ws:
-                if msg.type != aiohttp.WSMsgType.TEXT or msg.data == "pong":
-                    continue
-                ev = msg.json()
-                if ev.get("type") == "conversation" and ev["conversation"]["status"] == "waiting":
-                    sid = ev["conversation"]["sender_id"]
-                    if sid not in seen:
-                        seen[sid] = time.perf_counter()
-                        seen_wall[sid] = time.time()
-                        conv_ids[sid] = ev["conversation"]["id"]
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> None:
+        async with self.http.post(f"{self.base}{path}", headers=self.headers, json=body or {}) as r:
+            assert r.status == 200, f"{path}: {r.status} {await r.text()}"
 
-        reader = asyncio.create_task(read())
-        crowd = [Customer(settings.rasa_url) for _ in range(customers)]
-        await asyncio.gather(*(c.connect() for c in crowd))
-        # everyone asks at once
-        told = [c.expect("in the queue") for c in crowd]
-        sent = await asyncio.gather(*(c.say(ASK) for c in crowd))
-        sent_at = {c.sid: t for c, t in zip(crowd, sent)}
-        await asyncio.wait_for(asyncio.gather(*told), 300)
-        deadline = time.perf_counter() + 60
-        while len(seen) < customers and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
-        request_to_console = [(seen[c.sid] - sent_at[c.sid]) * 1000 for c in crowd if c.sid in seen]
-        results["request_to_console_burst"] = summary(request_to_console)
-        results["request_to_customer_told_burst"] = summary(
-            [(f.result() - sent_at[c.sid]) * 1000 for c, f in zip(crowd, told)])
-        # the handoff part: broker event timestamp (Rasa wrote the request) -> console
-        db = settings.event_broker_db_url.split("///", 1)[1]
-        with sqlite3.connect(db) as conn:
-            stamps = {}
-            for sender, data in conn.execute("SELECT sender_id, data FROM events WHERE data LIKE '%handoff_request%'"):
-                ev = json.loads(data)
-                if ev.get("event") == "slot" and ev.get("value"):
-                    stamps[sender] = ev["timestamp"]
-        results["broker_event_to_console_burst"] = summary(
-            [(seen_wall[s] - stamps[s]) * 1000 for s in seen_wall if s in stamps])
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
 
-        # steady arrivals: one new request every 50 ms on top of the open conversations
-        late = [Customer(settings.rasa_url) for _ in range(20)]
-        await asyncio.gather(*(c.connect() for c in late))
-        steady_sent = {}
-        for c in late:
-            steady_sent[c.sid] = await c.say(ASK)
-            await asyncio.sleep(0.05)
-        deadline = time.perf_counter() + 60
-        while any(c.sid not in seen for c in late) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
-        results["request_to_console_steady"] = summary(
-            [(seen[c.sid] - steady_sent[c.sid]) * 1000 for c in late if c.sid in seen])
-        crowd += late
 
-        # the agent accepts all (so replies are allowed), then replies
-        for c in crowd:
-            async with http.post(f"{base}/api/conversations/{conv_ids[c.sid]}/accept", headers=headers) as r:
-                assert r.status == 200, await r.text()
-        await asyncio.sleep(1.0)
+class Board:
+    """What the consoles have seen, first arrival wins: waiting conversations and customer lines."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, tuple[float, float, int]] = {}  # sender → (perf, wall, conversation id)
+        self.lines: dict[str, float] = {}  # customer text → perf
+        self.round = 0
+
+    async def read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT or msg.data == "pong":
+                continue
+            now, wall = time.perf_counter(), time.time()
+            ev = msg.json()
+            if ev.get("type") == "conversation" and ev["conversation"]["status"] == "waiting":
+                key = f"{self.round}:{ev['conversation']['sender_id']}"
+                self.waiting.setdefault(key, (now, wall, ev["conversation"]["id"]))
+            elif ev.get("type") == "message" and ev["message"]["kind"] == "customer":
+                self.lines.setdefault(ev["message"]["text"], now)
+
+    async def until(self, predicate: Any, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while not predicate() and time.perf_counter() < deadline:
+            await asyncio.sleep(0.02)
+
+
+def request_events(db_url: str) -> dict[str, list[float]]:
+    """Wall-clock timestamps of the handoff_request slot events Rasa wrote, per sender."""
+    path = make_url(db_url).database
+    stamps: dict[str, list[float]] = {}
+    with sqlite3.connect(path) as conn:
+        for sender, data in conn.execute("SELECT sender_id, data FROM events WHERE data LIKE '%handoff_request%'"):
+            ev = json.loads(data)
+            if ev.get("event") == "slot" and ev.get("value"):
+                stamps.setdefault(sender, []).append(ev["timestamp"])
+    return stamps
+
+
+async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, str]]) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    results: dict[str, Any] = {"customers": args.customers, "agents": len(agents),
+                               "arrival_rate_per_s": args.arrival_rate, "talk_seconds": args.talk_seconds,
+                               "message_interval_s": args.message_interval, "latecomers": args.latecomers,
+                               "late_rate_per_s": args.late_rate}
+    base = settings.handoff_url.rstrip("/")
+    board = Board()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        consoles = [Console(http, base, name, pw) for name, pw in agents]
+        for console in consoles:
+            await console.login(board)
+        crowd = [Customer(settings.rasa_url) for _ in range(args.customers)]
+        late = [Customer(settings.rasa_url) for _ in range(args.latecomers)]
+        for i in range(0, len(crowd + late), 20):
+            await asyncio.gather(*(c.connect() for c in (crowd + late)[i:i + 20]))
+
+        # 1. arrivals
+        told = {c.sid: c.expect("in the queue") for c in crowd}
+        sent: dict[str, float] = {}
+        sent_wall: dict[str, float] = {}
+
+        async def ask(c: Customer, delay: float) -> None:
+            await asyncio.sleep(delay)
+            sent_wall[c.sid] = time.time()
+            sent[c.sid] = await c.say(ASK)
+
+        def arrivals(n: int, rate: float) -> list[float]:
+            t, out = 0.0, []
+            for _ in range(n):
+                t += rng.expovariate(rate)
+                out.append(t)
+            return out
+
+        await asyncio.gather(*(ask(c, d) for c, d in zip(crowd, arrivals(len(crowd), args.arrival_rate))))
+        await asyncio.wait_for(asyncio.gather(*told.values()), 120)
+        await board.until(lambda: all(f"0:{c.sid}" in board.waiting for c in crowd), 60)
+        seen = {c.sid: board.waiting[f"0:{c.sid}"] for c in crowd if f"0:{c.sid}" in board.waiting}
+        stamps = request_events(settings.event_broker_db_url)
+        results["arrivals"] = {
+            "request_to_console": summary([(seen[s][0] - sent[s]) * 1000 for s in seen]),
+            "rasa_part_emit_to_request_event": summary(
+                [(stamps[s][0] - sent_wall[s]) * 1000 for s in seen if s in stamps]),
+            "request_to_customer_told_position": summary([(told[c.sid].result() - sent[c.sid]) * 1000 for c in crowd]),
+            "missing": args.customers - len(seen),
+        }
+
+        # 2. conversations: agents accept round-robin, then both sides talk
+        owner: dict[str, Console] = {}
+        for i, c in enumerate(crowd):
+            console = consoles[i % len(consoles)]
+            await console.post(f"/api/conversations/{seen[c.sid][2]}/accept")
+            owner[c.sid] = console
+        await asyncio.sleep(2.0)  # greetings delivered, queue-position pushes settled
+
+        customer_lines: dict[str, float] = {}
+        replies: list[float] = []
+        stop_at = time.perf_counter() + args.talk_seconds
+
+        async def customer_talks(c: Customer) -> None:
+            while True:
+                await asyncio.sleep(rng.uniform(0.2, 2 * args.message_interval))
+                if time.perf_counter() > stop_at:
+                    return
+                text = f"line {uuid.uuid4().hex[:10]}"
+                customer_lines[text] = await c.say(text)
+
+        async def agent_replies(c: Customer) -> None:
+            while True:
+                await asyncio.sleep(rng.uniform(0.2, 2 * args.message_interval))
+                if time.perf_counter() > stop_at:
+                    return
+                replies.append(await reply(c, f"reply {uuid.uuid4().hex[:10]}"))
 
         async def reply(c: Customer, text: str) -> float:
             fut = c.expect(text)
             t0 = time.perf_counter()
-            async with http.post(f"{base}/api/conversations/{conv_ids[c.sid]}/reply", headers=headers,
-                                 json={"text": text}) as r:
-                assert r.status == 200, await r.text()
+            await owner[c.sid].post(f"/api/conversations/{seen[c.sid][2]}/reply", {"text": text})
             return (await asyncio.wait_for(fut, 60) - t0) * 1000
 
-        active = crowd[:customers]
-        results["reply_to_customer_burst"] = summary(
-            list(await asyncio.gather(*(reply(c, f"burst reply {uuid.uuid4().hex[:6]}") for c in active))))
-        steady = []
-        for c in active:
-            steady.append(await reply(c, f"steady reply {uuid.uuid4().hex[:6]}"))
-        results["reply_to_customer_steady"] = summary(steady)
+        late_told = {c.sid: c.expect("in the queue") for c in late}
+        await asyncio.gather(*(customer_talks(c) for c in crowd), *(agent_replies(c) for c in crowd),
+                             *(ask(c, d) for c, d in zip(late, arrivals(len(late), args.late_rate))))
+        await board.until(lambda: all(t in board.lines for t in customer_lines), 30)
+        await asyncio.wait_for(asyncio.gather(*late_told.values()), 60)
+        await board.until(lambda: all(f"0:{c.sid}" in board.waiting for c in late), 30)
+        results["conversations"] = {
+            "latecomer_request_to_console": summary(
+                [(board.waiting[f"0:{c.sid}"][0] - sent[c.sid]) * 1000 for c in late if f"0:{c.sid}" in board.waiting]),
+            "latecomer_request_to_customer_told_position": summary(
+                [(late_told[c.sid].result() - sent[c.sid]) * 1000 for c in late]),
+            "customer_message_to_console": summary(
+                [(board.lines[t] - s) * 1000 for t, s in customer_lines.items() if t in board.lines]),
+            "agent_reply_to_customer": summary(replies),
+            "missing_customer_lines": sum(t not in board.lines for t in customer_lines),
+        }
 
+        # 3. reply burst
+        results["stress_reply_burst"] = summary(
+            list(await asyncio.gather(*(reply(c, f"burst {uuid.uuid4().hex[:8]}") for c in crowd))))
+
+        # 4. request burst: everyone handed back, then everyone asks at once
         for c in crowd:
+            await owner[c.sid].post(f"/api/conversations/{seen[c.sid][2]}/handback")
+        await asyncio.sleep(3.0)
+        board.round = 1
+        told = {c.sid: c.expect("in the queue") for c in crowd}
+        sent_wall_again = {c.sid: time.time() for c in crowd}
+        sent = dict(zip((c.sid for c in crowd), await asyncio.gather(*(c.say(ASK) for c in crowd))))
+        await asyncio.wait_for(asyncio.gather(*told.values()), 300)
+        await board.until(lambda: all(f"1:{c.sid}" in board.waiting for c in crowd), 120)
+        again = {c.sid: board.waiting[f"1:{c.sid}"] for c in crowd if f"1:{c.sid}" in board.waiting}
+        stamps = request_events(settings.event_broker_db_url)
+        results["stress_request_burst"] = {
+            "request_to_console": summary([(again[s][0] - sent[s]) * 1000 for s in again]),
+            "rasa_part_emit_to_request_event": summary(
+                [(stamps[s][-1] - sent_wall_again[s]) * 1000 for s in again if len(stamps.get(s, [])) > 1]),
+            "missing": args.customers - len(again),
+        }
+
+        for c in crowd + late:
             await c.client.disconnect()
-        await ws.close()
-        reader.cancel()
+        for console in consoles:
+            await console.close()
     return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--arrival-rate", type=float, default=1.0, help="handoff requests per second (Poisson)")
+    parser.add_argument("--talk-seconds", type=float, default=40.0)
+    parser.add_argument("--latecomers", type=int, default=20)
+    parser.add_argument("--late-rate", type=float, default=0.5)
+    parser.add_argument("--message-interval", type=float, default=10.0,
+                        help="mean seconds between two messages of one side of one conversation")
+    parser.add_argument("--poll", default=os.environ.get("TANDEM_HANDOFF_POLL_S", ""),
+                        help="TANDEM_HANDOFF_POLL_S for the service (default: the service's own)")
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "handoff_latency.json")
     args = parser.parse_args()
     given = os.environ.get("TANDEM_MODEL")
     model = Path(given) if given else ensure_model()
+    agents = [(f"agent{i:02d}", f"pw-{i:02d}") for i in range(args.agents)]
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
         settings = isolated_settings(Path(tmp))
-        extra = {"TANDEM_VAR_DIR": tmp, "TANDEM_AGENTS": f"{AGENT[0]}:{AGENT[1]}",
-                 "TANDEM_HANDOFF_POLL_S": "0.05", "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600"}
+        extra = {"TANDEM_VAR_DIR": tmp, "TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in agents),
+                 "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600"}
+        if args.poll:
+            extra["TANDEM_HANDOFF_POLL_S"] = args.poll
+        started = time.time()
         with Stack(settings, model, extra_env=extra):
-            results = asyncio.run(run(args.customers, settings))
-    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+            results = asyncio.run(run(args, settings, agents))
+        results["wall_s"] = round(time.time() - started, 1)
+    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                          "load_avg_1m_after": round(os.getloadavg()[0], 2)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
