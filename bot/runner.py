@@ -137,7 +137,9 @@ class Stack:
             ),
             "rasa": lambda: Service(
                 "rasa",
-                [_bin("rasa"), "run", "--enable-api", f"--auth-token={settings.rasa_token}",  # may start with "-"
+                # Rasa's own command, with its events endpoint's schema checked once (bot/rasa_server.py)
+                [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
+                 f"--auth-token={settings.rasa_token}",  # may start with "-"
                  "--model", str(model), "--endpoints", str(root / "endpoints.yml"),
                  "--credentials", str(root / "credentials.yml"),
                  "--port", str(settings.rasa_port), "--cors", "*"],

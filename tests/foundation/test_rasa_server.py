@@ -1,0 +1,53 @@
+"""bot.rasa_server: Rasa's events endpoint validates as before, without re-checking its schema."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import jsonschema
+import pytest
+
+
+@pytest.fixture(scope="module")
+def validate() -> Any:
+    import rasa.server
+
+    from bot.rasa_server import install
+
+    original = rasa.server.validate_events_in_request_body
+    install()
+    yield rasa.server.validate_events_in_request_body
+    rasa.server.validate_events_in_request_body = original
+
+
+GOOD = [
+    [{"event": "bot", "text": "Hi, this is Alice.", "metadata": {"agent": "alice"}}],
+    {"event": "resume"},
+    [{"event": "slot", "name": "handoff_request", "value": None}, {"event": "action", "name": "action_listen"}],
+]
+BAD = [
+    [{"event": "bot", "timestamp": "yesterday"}],
+    [{"event": "nonsense"}],
+    [{"no_event_key": True}],
+    [{"event": "slot", "value": 1}],
+    "just text",
+]
+
+
+@pytest.mark.parametrize("body", GOOD)
+def test_valid_events_pass(validate: Any, body: Any) -> None:
+    validate(SimpleNamespace(json=body))
+
+
+@pytest.mark.parametrize("body", BAD)
+def test_malformed_events_get_the_same_400_as_before(validate: Any, body: Any) -> None:
+    from rasa.server import EVENTS_SCHEMA, ErrorResponse
+
+    events = body if isinstance(body, list) else [body]
+    with pytest.raises(jsonschema.ValidationError) as expected:
+        jsonschema.validate(events, EVENTS_SCHEMA)  # Rasa's own check
+    with pytest.raises(ErrorResponse) as err:
+        validate(SimpleNamespace(json=body))
+    assert err.value.status == 400
+    assert str(expected.value) in err.value.error_info["message"]
