@@ -1,12 +1,18 @@
-"""``python -m bot.rasa_server run ...``: Rasa's own ``rasa`` command, with one fix to its HTTP API.
+"""``python -m bot.rasa_server run ...``: Rasa's own ``rasa`` command, with its JSON schemas
+checked once instead of on every request.
 
-Rasa 3.6 checks the body of every ``POST /conversations/{id}/tracker/events`` (how agents' replies
-reach customers, see ``bot/handoff/rasa_client.py``) with ``jsonschema.validate(events,
-EVENTS_SCHEMA)``. That call first re-checks the constant ``EVENTS_SCHEMA`` against the JSON Schema
-meta-schema, every time: py-spy put three quarters of the endpoint's time there (115 ms per
-request on this machine, see bench/handoff/REPORT.md). Here the schema is checked once and its
-validator reused; events are validated exactly as before, and a malformed body gets the same
-400 answer. Everything else is ``rasa`` unchanged.
+Rasa 3.6 validates two things per request with ``jsonschema.validate(instance, schema)``, which
+first re-checks the constant schema against the JSON Schema meta-schema, every time:
+
+- every action server response (``RemoteAction._validate_action_result``): py-spy put 54% of a
+  handoff turn there;
+- the body of every ``POST /conversations/{id}/tracker/events`` (how agents' replies reach
+  customers, see ``bot/handoff/rasa_client.py``): 75% of that endpoint, 115 ms per request on
+  this machine (bench/handoff/REPORT.md).
+
+Here each schema is checked once and its validator reused: the same instances pass, the same
+errors are raised (a malformed events body still gets Rasa's 400). Everything else is ``rasa``
+unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +46,31 @@ def install() -> None:
 
     validate_events_in_request_body.__doc__ = original.__doc__
     rasa.server.validate_events_in_request_body = validate_events_in_request_body
+    _install_action_result_validator()
+
+
+def _install_action_result_validator() -> None:
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    spec = RemoteAction.action_response_format_spec()
+    validator_class = jsonschema.validators.validator_for(spec)
+    validator_class.check_schema(spec)
+    validator = validator_class(spec)
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(result))
+        if error is not None:
+            error.message += (
+                ". Failed to validate Action server response from API, "
+                "make sure your response from the Action endpoint is valid. "
+                f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+            )
+            raise error
+        return True
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
 def main() -> None:

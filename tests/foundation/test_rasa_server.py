@@ -15,10 +15,12 @@ def validate() -> Any:
 
     from bot.rasa_server import install
 
-    original = rasa.server.validate_events_in_request_body
+    from rasa.core.actions.action import RemoteAction
+
+    originals = rasa.server.validate_events_in_request_body, RemoteAction._validate_action_result
     install()
     yield rasa.server.validate_events_in_request_body
-    rasa.server.validate_events_in_request_body = original
+    rasa.server.validate_events_in_request_body, RemoteAction._validate_action_result = originals
 
 
 GOOD = [
@@ -51,3 +53,20 @@ def test_malformed_events_get_the_same_400_as_before(validate: Any, body: Any) -
         validate(SimpleNamespace(json=body))
     assert err.value.status == 400
     assert str(expected.value) in err.value.error_info["message"]
+
+
+def test_action_server_responses_are_validated_as_before(validate: Any) -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    action = RemoteAction("action_handoff", None)
+    good = {"events": [{"event": "slot", "name": "handoff_request", "value": {"handoff_id": "h"}},
+                       {"event": "pause"}],
+            "responses": [{"text": "You're number 2 in the queue."}]}
+    assert action._validate_action_result(good) is True
+    bad = {"events": [{"event": "slot", "name": 5}], "responses": []}
+    with pytest.raises(jsonschema.ValidationError) as expected:
+        jsonschema.validate(bad, RemoteAction.action_response_format_spec())  # Rasa's own check
+    with pytest.raises(jsonschema.ValidationError) as err:
+        action._validate_action_result(bad)
+    assert err.value.message.startswith(expected.value.message)
+    assert "Failed to validate Action server response" in err.value.message
