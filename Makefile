@@ -22,7 +22,7 @@ test:
 	@./scripts/test.sh
 
 lint: install
-	@$(PY) -m ruff check bot actions tests
+	@$(PY) -m ruff check bot actions tests bench
 
 eval-nlu: install
 	@$(PY) -m bot eval-nlu

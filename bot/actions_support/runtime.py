@@ -61,7 +61,7 @@ def build_services(settings: Any = None) -> Services:
         from bot.profile import ProfileRepository
 
         store: Any = ProfileRepository.from_url(settings.profile_db_url)
-    except Exception as exc:  # the server must start anyway and answer honestly
+    except Exception as exc:  # noqa: BLE001 - the server must start anyway and answer honestly
         logger.error("profile repository could not be created: %s", exc)
         store = _UnavailableStore(f"profile store not available: {type(exc).__name__}")
     secret = settings.identity_secret

@@ -307,7 +307,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     try:
         agent = request.app[AUTH].verify(request.query.get("token"))
     except Unauthorized as exc:
-        raise web.HTTPUnauthorized(text=str(exc))
+        raise web.HTTPUnauthorized(text=str(exc)) from exc
     config, service, hub = request.app[CONFIG], request.app[SERVICE], request.app[HUB]
     ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=MAX_BODY)
     await ws.prepare(request)

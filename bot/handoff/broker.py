@@ -22,8 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.handoff.service import HandoffService, Notify
 from bot.handoff.store import make_engine
@@ -52,18 +53,35 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def broker_engine(url: str) -> AsyncEngine:
+    """Read access to Rasa's broker database. An SQLite file is Rasa's: it is opened as Rasa left
+    it (no journal-mode change, which, made beside Rasa's own connection, was seen to leave a
+    reader with "database disk image is malformed"), and with a fresh connection per read (a
+    connection kept from before Rasa created the file keeps an empty view of it). The file watch
+    keeps those reads rare."""
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return create_async_engine(parsed, future=True, poolclass=NullPool, connect_args={"timeout": 15})
+    return make_engine(parsed.render_as_string(hide_password=False))
+
+
 class FileWatch:
-    """Tells, for the price of two ``stat`` calls, whether an SQLite broker database may hold new
-    events: Rasa's commits change the size or modification time of the database file or of its
-    write-ahead log. The consumer then polls every few milliseconds at almost no cost, and reads
-    the table only when something changed, or at least every ``recheck_s`` (file times are only
-    as fine as the kernel's clock tick, so a commit in the same tick as the last read could hide).
+    """Tells, by reading a few bytes, whether an SQLite broker database may hold new events, so
+    the consumer can look every few milliseconds at almost no cost and read the table only when
+    something was committed.
+
+    Every commit changes one of two counters SQLite keeps in its files: in WAL mode the wal-index
+    header at the start of ``<db>-shm`` (its change counter and last frame, shared memory every
+    connection updates), in rollback-journal mode the file change counter at byte 24 of the
+    database header. (File times alone are not enough: they tick only as often as the kernel's
+    clock and the WAL is rewritten in place after a checkpoint.) The table is also read at least
+    every ``recheck_s``, whatever the files say.
     """
 
-    def __init__(self, path: Path, recheck_s: float = 0.5) -> None:
-        self.files = (path, path.with_name(path.name + "-wal"))
+    def __init__(self, path: Path, recheck_s: float = 1.0) -> None:
+        self.files = (path, path.with_name(path.name + "-shm"))
         self.recheck_s = recheck_s
-        self._seen: tuple[tuple[int, int] | None, ...] | None = None
+        self._seen: tuple[bytes | None, bytes | None] | None = None
         self._read_at = 0.0
 
     @classmethod
@@ -73,15 +91,20 @@ class FileWatch:
             return None
         return cls(Path(parsed.database))
 
-    def _state(self) -> tuple[tuple[int, int] | None, ...]:
-        out = []
-        for f in self.files:
-            try:
-                st = os.stat(f)
-                out.append((st.st_mtime_ns, st.st_size))
-            except OSError:
-                out.append(None)
-        return tuple(out)
+    @staticmethod
+    def _read(path: Path, offset: int, size: int) -> bytes | None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            return os.pread(fd, size, offset)
+        finally:
+            os.close(fd)
+
+    def _state(self) -> tuple[bytes | None, bytes | None]:
+        db, shm = self.files
+        return self._read(db, 24, 4), self._read(shm, 0, 48)
 
     def unchanged(self) -> bool:
         """True when the table need not be read now. Otherwise records the files' state first,
@@ -109,7 +132,7 @@ class EventBrokerConsumer:
 
     @classmethod
     def from_url(cls, service: HandoffService, url: str, **kwargs: Any) -> "EventBrokerConsumer":
-        return cls(service, make_engine(async_url(url)), **kwargs)
+        return cls(service, broker_engine(url), **kwargs)
 
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:
         """Poll until ``stop`` is set. Stopping between batches (rather than cancelling a query)
@@ -152,6 +175,9 @@ class EventBrokerConsumer:
                 await store.set_cursor(conn, cursor)  # the row exists from now on
             self._cursor = cursor
         cursor = self._cursor
+        if self._watch is not None and not self._watch.files[0].exists():
+            self.last_error = "event broker database not created yet (is Rasa running?)"
+            return 0  # connecting would create an empty file in Rasa's place
         async with self.engine.connect() as bconn:
             rows = (
                 await bconn.execute(

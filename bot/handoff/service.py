@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handoff import routing, texts
 from bot.handoff.config import AgentAccount, HandoffConfig
-from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound
+from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError
 from bot.handoff.models import (
     Conversation,
     Disposition,

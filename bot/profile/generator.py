@@ -201,7 +201,6 @@ class DemoGenerator:
     def _typo(self, word: str) -> str:
         if len(word) < 5:
             return word
-        r = self.rng
         i = self._ri(1, len(word) - 1)
         op = self._ri(0, 3)
         if op == 0:
@@ -448,7 +447,6 @@ class DemoGenerator:
         return rid
 
     def add_marketing(self, p: _Person, email: str, first: str | None, *, state: str | None = None) -> int:
-        r = self.rng
         rid = self._next("mkt_contact")
         state = state or self._wpick(("subscribed", "unsubscribed", "never"), (55, 25, 20))
         changed = self.now - timedelta(days=self._ri(1, 1500))
@@ -474,7 +472,6 @@ class DemoGenerator:
         return rid
 
     def add_payment_method(self, account_id: int, kind: str, default: bool) -> None:
-        r = self.rng
         brand = self._pick(("Visa", "Mastercard", "Amex")) if kind == "card" else None
         last4 = f"{self._ri(0, 10_000):04d}" if kind == "card" else None
         expires = f"{self._ri(1, 13):02d}/{(self.now.year + self._ri(0, 5)) % 100:02d}" if kind == "card" else None
@@ -498,7 +495,6 @@ class DemoGenerator:
         refund_id: str | None = None,
     ) -> int:
         """lines: (category, description, quantity, unit price minor, is_gift); refund: (method, state)."""
-        r = self.rng
         oid = self._next("com_order")
         self._order_seq += 1
         number = number or str(5_000_000_000 + _bijection(self._order_seq, 4_000_000_000, 2_654_435_761, 1013))

@@ -33,7 +33,7 @@ def _s(value: Any) -> str | None:
         return value.replace(microsecond=0).isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return value.value
     return str(value)
 
