@@ -16,10 +16,12 @@ the end-to-end tests use the same code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,6 +30,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable, Sequence
+
+from sqlalchemy.engine import make_url
 
 from bot.settings import ROOT, Settings, apply_rasa_env
 
@@ -98,6 +102,25 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
+def prepare_sqlite(*urls: str) -> None:
+    """Put Rasa's SQLite tracker store in WAL mode before Rasa opens it.
+
+    WAL is a property of the file, so Rasa uses it without knowing: a commit costs one sync
+    instead of a rollback journal's several. Done here, while no process has the file open.
+    The broker file is left as Rasa makes it: the handoff service reads it with a fresh
+    connection per read, and in WAL mode each close of the last connection checkpoints the log
+    (measured: customer message -> console p99 287 ms became 814 ms). PostgreSQL is left alone.
+    """
+    for url in urls:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            continue
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+
+
 def handoff_available() -> bool:
     return importlib.util.find_spec("bot.handoff.cli") is not None
 
@@ -160,6 +183,8 @@ class Stack:
 
     def start(self, timeout_s: float = 240.0) -> "Stack":
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        if "rasa" in self.services:
+            prepare_sqlite(self.settings.tracker_db_url)
         for service in self.services.values():
             service.start(self.env, self.root)
         try:

@@ -70,3 +70,16 @@ def test_action_server_responses_are_validated_as_before(validate: Any) -> None:
         action._validate_action_result(bad)
     assert err.value.message.startswith(expected.value.message)
     assert "Failed to validate Action server response" in err.value.message
+
+
+def test_rasa_sqlite_files_are_prepared_in_wal_mode(tmp_path: Any) -> None:
+    import sqlite3
+
+    from bot.runner import prepare_sqlite
+
+    tracker, broker = tmp_path / "var" / "tracker.db", tmp_path / "var" / "events.db"
+    prepare_sqlite(f"sqlite:///{tracker}?timeout=30", f"sqlite:///{broker}", "postgresql://u@h/db")
+    for path in (tracker, broker):
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    prepare_sqlite(f"sqlite:///{tracker}")  # idempotent
