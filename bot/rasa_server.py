@@ -22,14 +22,22 @@ from http import HTTPStatus
 from typing import Any
 
 
+def checked_validator(schema: dict[str, Any]) -> Any:
+    """What ``jsonschema.validate`` builds on every call: the schema's validator, after checking
+    the schema itself, here once."""
+    import jsonschema
+
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
 def install() -> None:
     import jsonschema
     import rasa.server
     from rasa.server import EVENTS_SCHEMA, ErrorResponse
 
-    validator_class = jsonschema.validators.validator_for(EVENTS_SCHEMA)
-    validator_class.check_schema(EVENTS_SCHEMA)
-    validator = validator_class(EVENTS_SCHEMA)
+    validator = checked_validator(EVENTS_SCHEMA)
     original = rasa.server.validate_events_in_request_body
 
     def validate_events_in_request_body(request: Any) -> None:
@@ -54,10 +62,7 @@ def _install_action_result_validator() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
-    spec = RemoteAction.action_response_format_spec()
-    validator_class = jsonschema.validators.validator_for(spec)
-    validator_class.check_schema(spec)
-    validator = validator_class(spec)
+    validator = checked_validator(RemoteAction.action_response_format_spec())
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         error = jsonschema.exceptions.best_match(validator.iter_errors(result))

@@ -158,6 +158,12 @@ class Board:
             elif ev.get("type") == "message" and ev["message"]["kind"] == "customer":
                 self.lines.setdefault(ev["message"]["text"], now)
 
+    async def requests_seen(self, crowd: list["Customer"], timeout: float) -> dict[str, tuple[float, float, int]]:
+        """Wait until this round's requests of ``crowd`` reached a console; what arrived, by sender."""
+        keys = {c.sid: f"{self.round}:{c.sid}" for c in crowd}
+        await self.until(lambda: all(k in self.waiting for k in keys.values()), timeout)
+        return {sid: self.waiting[k] for sid, k in keys.items() if k in self.waiting}
+
     async def until(self, predicate: Any, timeout: float) -> None:
         deadline = time.perf_counter() + timeout
         while not predicate() and time.perf_counter() < deadline:
@@ -235,8 +241,7 @@ async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, s
 
         await asyncio.gather(*(ask(c, d) for c, d in zip(crowd, arrivals(len(crowd), args.arrival_rate))))
         await asyncio.wait_for(asyncio.gather(*told.values()), 120)
-        await board.until(lambda: all(f"0:{c.sid}" in board.waiting for c in crowd), 60)
-        seen = {c.sid: board.waiting[f"0:{c.sid}"] for c in crowd if f"0:{c.sid}" in board.waiting}
+        seen = await board.requests_seen(crowd, 60)
         stamps = request_events(settings.event_broker_db_url)
         results["arrivals"] = {
             "request_to_console": summary([(seen[s][0] - sent[s]) * 1000 for s in seen]),
@@ -294,10 +299,10 @@ async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, s
                              *(ask(c, d) for c, d in zip(late, arrivals(len(late), args.late_rate))))
         await board.until(lambda: all(t in board.lines for t in customer_lines), 30)
         await asyncio.wait_for(asyncio.gather(*late_told.values()), 60)
-        await board.until(lambda: all(f"0:{c.sid}" in board.waiting for c in late), 30)
+        late_seen = await board.requests_seen(late, 30)
         results["conversations"] = {
             "latecomer_request_to_console": summary(
-                [(board.waiting[f"0:{c.sid}"][0] - sent[c.sid]) * 1000 for c in late if f"0:{c.sid}" in board.waiting]),
+                [(late_seen[s][0] - sent[s]) * 1000 for s in late_seen]),
             "latecomer_request_to_customer_told_position": summary(
                 [(late_told[c.sid].result() - sent[c.sid]) * 1000 for c in late]),
             "customer_message_to_console": summary(
@@ -322,8 +327,7 @@ async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, s
         sent_wall_again = {c.sid: time.time() for c in crowd}
         sent = dict(zip((c.sid for c in crowd), await asyncio.gather(*(c.say(ASK) for c in crowd))))
         await asyncio.wait_for(asyncio.gather(*told.values()), 300)
-        await board.until(lambda: all(f"1:{c.sid}" in board.waiting for c in crowd), 120)
-        again = {c.sid: board.waiting[f"1:{c.sid}"] for c in crowd if f"1:{c.sid}" in board.waiting}
+        again = await board.requests_seen(crowd, 120)
         stamps = request_events(settings.event_broker_db_url)
         results["stress_request_burst"] = {
             "request_to_console": summary([(again[s][0] - sent[s]) * 1000 for s in again]),

@@ -329,12 +329,14 @@ class HandoffService:
         """The action server's announcement of a request, ahead of the broker event that carries
         it durably: the conversation reaches the consoles without waiting for Rasa to finish the
         turn and for the next broker poll. Idempotent with that event (same ``handoff_id``)."""
-        try:
-            async with self.store.begin() as conn:
-                conv, created = await self.store.enqueue(conn, req, only_new=True)
-        except IntegrityError:  # the broker event created it at the same moment (PostgreSQL)
-            async with self.store.begin() as conn:
-                conv, created = await self.store.enqueue(conn, req, only_new=True)
+        for attempt in (1, 2):
+            try:
+                async with self.store.begin() as conn:
+                    conv, created = await self.store.enqueue(conn, req, only_new=True)
+                break
+            except IntegrityError:  # the broker event created it at the same moment (PostgreSQL)
+                if attempt == 2:
+                    raise
         if created:
             logger.info("queued %s (%s) as conversation %s (announced)", req.sender_id, conv.topic.value, conv.id)
             await self._after_change(conv, fresh=conv)
