@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.handoff.auth import AgentAuth
-from bot.handoff.broker import EventBrokerConsumer
+from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
 from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
@@ -90,9 +90,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     app[STORE] = store
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
-    app[CONSUMER] = EventBrokerConsumer.from_url(
-        app[SERVICE], settings.event_broker_db_url, poll_interval_s=config.poll_interval_s
-    )
+    app[CONSUMER] = consumer_for(app[SERVICE], settings, poll_interval_s=config.poll_interval_s)
     try:
         yield
     finally:

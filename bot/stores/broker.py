@@ -35,6 +35,8 @@ class EventBroker:
         url = config.url or ""
         kwargs = dict(config.kwargs)
         if is_amqp(url):
+            # PikaEventBroker._publish uses rasa.shared.core.events without importing it
+            import rasa.shared.core.events  # noqa: F401
             from rasa.core.brokers.pika import PikaEventBroker
 
             parts = urlsplit(url)
