@@ -85,6 +85,8 @@ class PikaBrokerConsumer:
 
     async def create_schema(self) -> None:
         async with self.service.store.begin() as conn:
+            if conn.dialect.name == "postgresql":  # replicas starting together: one creates it
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7420730143)"))
             await conn.run_sync(applied_metadata.create_all)
 
     async def _subscribe(self) -> None:

@@ -6,8 +6,10 @@ removed afterwards."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -77,3 +79,61 @@ def redis_prefix() -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+#: the agents of the replica stacks (TANDEM_AGENTS)
+AGENTS = {"alice": "replica-secret"}
+
+
+@contextlib.contextmanager
+def production_services() -> Iterator[dict[str, str]]:
+    """A database, a Redis prefix and a RabbitMQ queue/exchange of this run's own, removed after."""
+    import redis
+
+    run = token()
+    db = f"tandem_t_{run}"
+    _admin(f"CREATE DATABASE {db}")
+    env = {
+        "TANDEM_POSTGRES_URL": f"{PG_ADMIN.rsplit('/', 1)[0]}/{db}",
+        "TANDEM_REDIS_URL": f"{REDIS}?key_prefix=tandemt{run}",
+        "TANDEM_RABBITMQ_URL": AMQP,
+        "TANDEM_EVENT_EXCHANGE": f"tandem-t-{run}",
+        "TANDEM_EVENT_QUEUE": f"tandem_t_{run}",
+        "TANDEM_HANDOFF_SECRET": f"replica-test-{run}",
+        "TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in AGENTS.items()),
+        "TANDEM_HANDOFF_POLL_S": "0.05",
+        "RASA_TOKEN": "replica-token",
+    }
+    try:
+        yield env
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        client = redis.Redis.from_url(REDIS)
+        keys = list(client.scan_iter(f"tandemt{run}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+        async def delete_queue() -> None:
+            import aio_pika
+
+            connection = await aio_pika.connect(AMQP)
+            async with connection:
+                channel = await connection.channel()
+                await channel.queue_delete(env["TANDEM_EVENT_QUEUE"])
+                await channel.exchange_delete(env["TANDEM_EVENT_EXCHANGE"])
+
+        asyncio.run(delete_queue())
+
+
+def build_profiles(env: dict[str, str], tmp: Path) -> None:
+    """The demo customers in the PostgreSQL profile store (``python -m bot profile build``)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import isolated_settings
+
+    settings = isolated_settings(tmp, **env)
+    subprocess.run([sys.executable, "-m", "bot", "profile", "build"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env={**os.environ, **settings.rasa_env()})
