@@ -146,6 +146,11 @@ class Settings:
         env["TRACKER_DIALECT"] = _dialect(self.tracker_db_url)
         env["EVENT_BROKER_DB_URL"] = self.event_broker_db_url
         env["EVENT_BROKER_DIALECT"] = _dialect(self.event_broker_db_url)
+        # Sanic (the action server's and Rasa's web server) closes a new connection that sends
+        # nothing for KEEP_ALIVE_TIMEOUT (5 s): Rasa connects to the action server, and when its
+        # event loop is busy for longer before writing the request, the action fails ("Cannot
+        # write to closing transport") and its events are lost (seen at 20 concurrent senders).
+        env["SANIC_KEEP_ALIVE_TIMEOUT"] = "75"
         env["TANDEM_EVENT_EXCHANGE"] = self.event_exchange
         env["TANDEM_EVENT_QUEUE"] = self.event_queue
         env.update(_lock_store_env(self.redis_url))
