@@ -10,7 +10,7 @@ with the conversation's length (bench/scale/REPORT.md).
 their integer id, sessions by Rasa's own query), so anything that reads Rasa's tracker store
 still reads this one, and changes only ``save``: one count of the stored rows (the same query
 Rasa uses), the events after it inserted in one transaction, then published to the event
-broker in order. Every event is durable before it is published; the broker body is Rasa's
+broker in order (to Rasa's SQL broker in one transaction, not one commit per event). Every event is durable before it is published; the broker body is Rasa's
 (``sender_id`` and ``Event.as_dict()``) plus ``tandem_event_id``, the event's row id, which a
 consumer can use to apply a redelivered event only once (``bot/handoff/broker_pika.py``).
 
@@ -74,6 +74,20 @@ class AppendOnlySQLTrackerStore(SQLTrackerStore):
                 published.append({"sender_id": tracker.sender_id, **data, EVENT_ID_KEY: row.id})
             session.commit()
         if self.event_broker is not None:
-            for body in published:
-                self.event_broker.publish(body)
+            publish_all(self.event_broker, published)
         logger.debug("saved %d new events of %s", len(published), tracker.sender_id)
+
+
+def publish_all(broker: Any, bodies: list[dict[str, Any]]) -> None:
+    """Publish a turn's events in order. Rasa's SQL broker commits each event on its own (one
+    disk sync each on SQLite); here its rows go in one transaction, as ``publish`` writes them."""
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    if isinstance(broker, SQLEventBroker):
+        with broker.session_scope() as session:
+            session.add_all([broker.SQLBrokerEvent(sender_id=body.get("sender_id"), data=json.dumps(body))
+                             for body in bodies])
+            session.commit()
+        return
+    for body in bodies:
+        broker.publish(body)
