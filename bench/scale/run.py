@@ -46,6 +46,27 @@ class View(Target):
         pass
 
 
+def start_together(targets: list[Any]) -> None:
+    """Start every target at once (each model takes minutes to load on a busy machine)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def start(target: Any) -> None:
+        try:
+            target.start()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(t,), daemon=True) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 async def measure(targets: list[Target], rounds: int) -> dict[str, dict[int, list[dict[str, Any]]]]:
     results: dict[str, dict[int, list[dict[str, Any]]]] = {t.name: {c: [] for c in LEVELS} for t in targets}
     for r in range(rounds):
@@ -204,19 +225,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         stock = Stock(out).launch()
         started.append(stock)
         embedded = Embedded(model, temp_dir("bench-embedded-"))
-        embedded.start()
         started.append(embedded)
         targets: list[Target] = [stock, embedded]
         if args.before:
             before = Embedded(model, temp_dir("bench-before-"), name="tandem before (Rasa SQL store)",
                               endpoints=ROOT / "bench" / "scale" / "endpoints-rasa-sql.yml")
-            before.start()
             started.append(before)
             targets.append(before)
         if args.replicas:
             prod = Production(model, replicas=2)
             started.append(prod)
-            prod.start()
+        start_together([t for t in started if t is not stock])
+        if args.replicas:
             targets += [View("tandem production 1 replica", prod, prod.urls[:1]),
                         View("tandem production 2 replicas", prod, prod.urls)]
         stock.wait()
