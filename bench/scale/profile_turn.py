@@ -9,7 +9,7 @@
 3. One conversation of ``--turns`` messages on each: latency of turn 1, 50 and 300 (median of
    five turns from there).
 
-Writes ``bench/scale/out/profile-<time>.json`` (not committed) and prints the breakdown.
+Writes ``bench/out/scale/profile-<time>/`` (not committed) and prints the breakdown.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bench.scale import load, profiling
 from bench.scale.stacks import Embedded, Stock, Target, temp_dir
 from bot.training import ensure_model
 
-OUT = Path(__file__).resolve().parent / "out"
+OUT = Path(__file__).resolve().parents[1] / "out" / "scale"  # bench/out/ is not committed
 
 
 async def warm(target: Target) -> None:
