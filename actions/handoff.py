@@ -45,6 +45,14 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
+    async def close(self) -> None:
+        """Close the queue connection on the loop that opened it (aiosqlite's worker thread
+        reports to that loop; left to the garbage collector it reports to a closed one)."""
+        if self._store is not None:
+            await self._store.dispose()
+            self._store = None
+            self._schema_ready = False
+
     async def _queue(self) -> QueueStore | None:
         if self._store is None:
             try:

@@ -49,6 +49,7 @@ async def test_tells_position_and_wait_stores_the_request_and_pauses(env: str) -
     action = ActionHandoff()
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker({"escalation_reason": None, "escalation_topic": None}), {})
+    await action.close()
     text = dispatcher.messages[0]["text"]
     assert "orders and deliveries team" in text and "number 2 in the queue" in text
     assert "estimated wait is about 3 minutes" in text  # one agent, free: 300 s handle / 2
@@ -67,7 +68,9 @@ async def test_uses_the_policy_reason_topic_and_the_customer_segments(env: str) 
     dispatcher = CollectingDispatcher()
     slots = {"escalation_reason": "frustration: The customer said the bot is useless.",
              "escalation_topic": "complaints", "customer_id": "C-42", "customer_segments": ["vip"]}
-    events = await ActionHandoff().run(dispatcher, tracker(slots, intent="complain"), {})
+    action = ActionHandoff()
+    events = await action.run(dispatcher, tracker(slots, intent="complain"), {})
+    await action.close()
     request = events[0]["value"]
     assert request["reason"] == slots["escalation_reason"] and request["topic"] == "complaints"
     assert request["customer_id"] == "C-42" and request["segments"] == ["vip"]
@@ -77,7 +80,9 @@ async def test_uses_the_policy_reason_topic_and_the_customer_segments(env: str) 
 
 async def test_no_agent_online_offers_callback_or_email(env: str) -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionHandoff().run(dispatcher, tracker({}), {})
+    action = ActionHandoff()
+    events = await action.run(dispatcher, tracker({}), {})
+    await action.close()
     msg = dispatcher.messages[0]
     assert "no one from our orders and deliveries team is free" in msg["text"]
     assert "call back" in msg["text"] and "e-mail" in msg["text"]
