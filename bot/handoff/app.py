@@ -43,9 +43,9 @@ from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
-from bot.handoff.rasa_client import RasaClient
 from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
+from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -86,9 +86,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await store.create_schema()
     session = aiohttp.ClientSession()
     profiles = ProfileLookup.from_url(settings.profile_db_url, settings.profile_timeout_s)
-    rasa = RasaClient(
-        session, settings.rasa_url, settings.rasa_token, timeout_s=config.rasa_timeout_s, retries=config.rasa_retries
-    )
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, session=session, timeout_s=config.rasa_timeout_s,
+                      retries=config.rasa_retries)
     app[STORE] = store
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
     app[CONSUMER] = EventBrokerConsumer.from_url(
@@ -135,6 +134,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except HandoffError as exc:
         return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=exc.status)
+    except RasaAPIError as exc:  # nothing reached the customer; the agent reads why
+        status = 404 if isinstance(exc, RasaNotFound) else 502
+        return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=status)
     except web.HTTPException:
         raise
     except asyncio.CancelledError:

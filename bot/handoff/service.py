@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handoff import routing, texts
 from bot.handoff.config import AgentAccount, HandoffConfig
-from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError
+from bot.handoff.errors import BadRequest, Conflict, Forbidden
 from bot.handoff.models import (
     Conversation,
     Disposition,
@@ -32,8 +32,8 @@ from bot.handoff.models import (
 )
 from bot.handoff.intake import IntakeAnswer
 from bot.handoff.profiles import CustomerTraits, ProfileLookup
-from bot.handoff.rasa_client import RasaClient
 from bot.handoff.store import BatchView, QueueStore, estimate_for, utcnow
+from bot.rasa_api import RasaAPIError, RasaClient
 from bot.vocabulary import HANDOFF_SLOTS
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class HandoffService:
         try:
             tracker = await self.rasa.tracker(conv.sender_id)
             return tracker_transcript(tracker.get("events") or []), "rasa", None
-        except HandoffError as exc:
+        except RasaAPIError as exc:
             lines = [
                 {"kind": m.kind.value, "text": m.text, "author": m.author, "time": m.created_at.isoformat() + "Z"}
                 for m in local
@@ -147,7 +147,7 @@ class HandoffService:
         if conv.mode is Mode.CHAT:
             try:
                 await self.rasa.send_bot_message(conv.sender_id, texts.agent_joined(agent.name), agent=agent.name)
-            except HandoffError as exc:  # accepted anyway; the agent sees the warning
+            except RasaAPIError as exc:  # accepted anyway; the agent sees the warning
                 logger.warning("could not greet %s: %s", conv.sender_id, exc)
         return conv
 
@@ -159,7 +159,7 @@ class HandoffService:
             if conv.mode is Mode.CHAT:
                 try:
                     await self.rasa.send_bot_message(conv.sender_id, texts.agent_joined(agent.name), agent=agent.name)
-                except HandoffError as exc:
+                except RasaAPIError as exc:
                     logger.warning("could not greet %s: %s", conv.sender_id, exc)
         return conv
 
@@ -194,7 +194,7 @@ class HandoffService:
         if conv.mode is Mode.CHAT:
             try:
                 await self.rasa.send_bot_message(conv.sender_id, texts.transferred(agent.name, topic), agent=agent.name)
-            except HandoffError as exc:
+            except RasaAPIError as exc:
                 logger.warning("could not tell %s about the transfer: %s", conv.sender_id, exc)
         return conv
 
@@ -392,7 +392,7 @@ class HandoffService:
         text = texts.callback_confirmed(identified) if choice is Mode.CALLBACK else texts.email_confirmed(identified)
         try:
             await self.rasa.resume(conv.sender_id, text, ["handoff_request"])
-        except HandoffError as exc:
+        except RasaAPIError as exc:
             logger.error("could not confirm the %s for %s: %s", choice.value, conv.sender_id, exc)
         async with self.store.begin() as conn:
             fresh = await self.store.get(conn, conv.id)
@@ -463,7 +463,7 @@ class HandoffService:
         for conv_id, sender_id, position, eta in plans:
             try:
                 await self.rasa.send_bot_message(sender_id, texts.position_update(topic, position, eta))
-            except HandoffError as exc:
+            except RasaAPIError as exc:
                 logger.warning("position update for %s not delivered: %s", sender_id, exc)
                 continue
             async with self.store.begin() as conn:
