@@ -67,9 +67,10 @@ def build_services(settings: Any = None) -> Services:
     except Exception as exc:  # noqa: BLE001 - the server must start anyway and answer honestly
         logger.error("profile repository could not be created: %s", exc)
         store = _UnavailableStore(f"profile store not available: {type(exc).__name__}")
-    secret = settings.identity_secret
-    if not secret:
-        logger.warning("no identity secret configured: widget metadata identities are trusted unsigned")
+    from bot.identity_token import identity_secret
+
+    # the widget's identity tokens are verified with it (TANDEM_IDENTITY_SECRET or var/identity_secret)
+    secret = getattr(settings, "identity_secret", None) or identity_secret(settings.var_dir)
     holidays = settings.holidays_file
     catalogue = load_catalogue(holidays_path=holidays) if holidays else default_catalogue()
     return Services(

@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from actions.base import load_all_actions
 from bot.processes.render import placeholder_problems
 from bot.settings import ROOT
 
 from .conftest import Conversation
-from .helpers import AMELIA, CHLOE
+from .helpers import AMELIA, CHLOE, all_actions
 
-ACTIONS = load_all_actions()
+ACTIONS = all_actions()
 FULL_SLOTS: dict[str, Any] = {
     "order_id": "4000000101",
     "invoice_id": "INV-0000001",
