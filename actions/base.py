@@ -97,7 +97,7 @@ class ProfileAction(Action, abc.ABC):
         try:
             turn = turn_from_tracker(tracker)
             ctx, ident = await self.build_context(turn)
-            await remember_conversation(ctx, turn)  # where follow-ups reach the customer
+            await remember_conversation(ctx.gateway, ctx.profile, turn)  # where follow-ups reach the customer
             reply = await self.respond(ctx)
             return emit(dispatcher, turn, ctx, ident, reply)
         except Exception:  # the action server must never crash on one conversation

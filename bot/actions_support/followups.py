@@ -36,7 +36,8 @@ from bot.profile.model import CustomerProfile, OrderStatus, RefundState
 from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
 
 if TYPE_CHECKING:
-    from bot.actions_support.conversation import Context, Turn
+    from bot.actions_support.conversation import Turn
+    from bot.actions_support.gateway import ProfileGateway
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +89,13 @@ async def notify(client: RasaClient, notification: Notification) -> list[str]:
     return await client.trigger_intent(notification.conversation_id, notification.event.intent, notification.entities)
 
 
-async def remember_conversation(ctx: "Context", turn: "Turn") -> None:
+async def remember_conversation(gateway: ProfileGateway, profile: CustomerProfile | None, turn: Turn) -> None:
     """When this turn identifies the customer, record their conversation and channel in the
     profile store (best effort: a failure is logged by the gateway, the answer goes on)."""
-    profile = ctx.profile
     if profile is None or turn.slot("customer_id") == profile.customer_id:
         return
-    await ctx.gateway.write("remember the conversation", "record_conversation",
-                            profile.customer_id, turn.conversation_id, turn.input_channel)
+    await gateway.write("remember the conversation", "record_conversation",
+                        profile.customer_id, turn.conversation_id, turn.input_channel)
 
 
 @dataclass(frozen=True)
