@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
@@ -265,14 +266,14 @@ class InsightsConsumer:
         """Drain every source, then roll up the days that changed. Returns counts per source."""
         done = {BROKER: 0, QUEUE: 0, REQUESTS: 0}
         if self.broker is not None:
-            while n := await self._guarded(BROKER, self.broker_batch):
+            while n := await self._guarded(BROKER, self.broker_batch, self.broker):
                 done[BROKER] += n
                 if n < self.batch_size:
                     break
         if self.queue is not None:
-            done[QUEUE] = await self._guarded(QUEUE, self.queue_pass)
+            done[QUEUE] = await self._guarded(QUEUE, self.queue_pass, self.queue)
         if self.profiles is not None:
-            done[REQUESTS] = await self._guarded(REQUESTS, self.requests_pass)
+            done[REQUESTS] = await self._guarded(REQUESTS, self.requests_pass, self.profiles)
         await refresh(self.engine)
         return done
 
@@ -287,9 +288,14 @@ class InsightsConsumer:
             except asyncio.TimeoutError:
                 pass
 
-    async def _guarded(self, name: str, step: Any) -> int:
+    async def _guarded(self, name: str, step: Any, source: AsyncEngine) -> int:
         """A source that does not exist yet (Rasa or the handoff service never started) is not an
-        error of the report: note it and go on with the others."""
+        error of the report: note it and go on with the others. A missing SQLite file is not
+        opened (that would create an empty one in its owner's place)."""
+        database = source.url.database
+        if source.dialect.name == "sqlite" and database and database != ":memory:" and not Path(database).exists():
+            self.last_error[name] = f"{name} not readable: {database} does not exist yet"
+            return 0
         try:
             n = int(await step())
         except (OperationalError, ProgrammingError) as exc:
