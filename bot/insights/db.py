@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.insights.schema import metadata
-from bot.settings import Settings
+from bot.settings import ROOT, Settings
 
 _ASYNC = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 
@@ -89,5 +89,5 @@ class InsightsSettings:
             broker_url=base.event_broker_db_url,
             handoff_url=base.handoff_db_url,
             profile_url=base.profile_db_url,
-            reports_dir=Path(env.get("TANDEM_REPORTS_DIR") or base.var_dir.parent / "reports"),
+            reports_dir=Path(env.get("TANDEM_REPORTS_DIR") or ROOT / "reports"),
         )

@@ -7,7 +7,9 @@ or were the last message before a handoff for a "not understood" reason. They ar
 Grouping by similarity (documented method): each message becomes a TF-IDF vector of its
 character 2-4-grams within words (robust to typos and inflections, no language model needed);
 messages are grouped by average-linkage agglomerative clustering on cosine distance, cut where
-the average similarity inside a group would fall below ``min_similarity`` (default 0.35). The
+the average similarity inside a group would fall below ``min_similarity`` (default 0.3;
+unrelated messages score under 0.1, paraphrases of one need 0.3-0.5). Masking placeholders
+(``[email]``...) are left out of the vectors so they do not make messages look alike. The
 largest groups come first, each shown by its most central message. Only the newest ``limit``
 unlabelled messages (default 2,000) are grouped, which keeps it well under a second.
 
@@ -17,6 +19,7 @@ labelled messages as a Rasa NLU YAML file for review; it is never written into `
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.insights import schema as t
 from bot.insights.mask import mask
 
+PLACEHOLDER = re.compile(r"\[(?:email|card|phone|number|reference)\]")
 LABEL_KINDS = ("intent", "out_of_scope", "ignore")
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
 
@@ -76,7 +80,7 @@ async def open_entries(engine: AsyncEngine, limit: int = 2000) -> list[Entry]:
         return [_entry(r) for r in rows]
 
 
-def group(entries: Sequence[Entry], min_similarity: float = 0.35) -> list[Group]:
+def group(entries: Sequence[Entry], min_similarity: float = 0.3) -> list[Group]:
     """Entries grouped by similarity, largest group first (see the module docstring)."""
     if not entries:
         return []
@@ -86,7 +90,7 @@ def group(entries: Sequence[Entry], min_similarity: float = 0.35) -> list[Group]
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True).fit_transform(
-        [e.text for e in entries])
+        [PLACEHOLDER.sub(" ", e.text) for e in entries])
     dense = vectors.toarray()
     labels = AgglomerativeClustering(
         n_clusters=None, affinity="cosine", linkage="average", distance_threshold=1.0 - min_similarity,

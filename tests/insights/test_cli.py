@@ -19,6 +19,7 @@ def var_env(sources: Sources, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The CLI's settings point at the test's source databases (the default file names)."""
     monkeypatch.setenv("TANDEM_VAR_DIR", str(sources.tmp))
     monkeypatch.setenv("RASA_TOKEN", "test-token")
+    monkeypatch.setenv("TANDEM_REPORTS_DIR", str(sources.tmp / "reports"))
     monkeypatch.delenv("TANDEM_INSIGHTS_DB_URL", raising=False)
     monkeypatch.delenv("EVENT_BROKER_DB_URL", raising=False)
     monkeypatch.delenv("TANDEM_HANDOFF_DB_URL", raising=False)
