@@ -45,6 +45,7 @@ from bot.handoff.profiles import ProfileLookup
 from bot.handoff.rasa_client import RasaClient
 from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
+from bot.insights.web import setup_insights_routes
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
         app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_close_sockets)
     setup_routes(app)
+    setup_insights_routes(app)
     return app
 
 

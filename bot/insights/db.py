@@ -83,7 +83,12 @@ class InsightsSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InsightsSettings":
         env = os.environ if env is None else env
-        base = Settings.from_env(env)
+        return cls.from_settings(Settings.from_env(env), env)
+
+    @classmethod
+    def from_settings(cls, base: Settings, env: Mapping[str, str] | None = None) -> "InsightsSettings":
+        """The sources of ``base`` (the product's settings); the insights database beside them."""
+        env = os.environ if env is None else env
         return cls(
             db_url=env.get("TANDEM_INSIGHTS_DB_URL") or f"sqlite+aiosqlite:///{base.var_dir / 'insights.db'}",
             broker_url=base.event_broker_db_url,
