@@ -358,6 +358,7 @@ class InsightsConsumer:
             )).all())
             for chunk in _chunks(open_keys, 500):
                 rows += (await qconn.execute(sa.select(queue_rows).where(queue_rows.c.handoff_id.in_(chunk)))).all()
+            rows = list({r.id: r for r in rows}.values())  # a new row may also be an open one
             ids = sorted({r.id for r in rows})
             replies: dict[int, datetime] = {}
             for chunk in _chunks(ids, 500):
