@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.insights import schema as t
-from bot.insights.rollup import refresh
+from bot.insights.rollup import month_span, refresh
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,67 @@ class Filters:
     channel: str | None = None
     topic: str | None = None
 
-    def apply(self, table: sa.Table, query: sa.Select, *, topic: bool = True) -> sa.Select:
-        if self.since is not None:
-            query = query.where(table.c.day >= self.since)
-        if self.until is not None:
-            query = query.where(table.c.day <= self.until)
-        if self.channel:
-            query = query.where(table.c.channel == self.channel)
-        if self.topic and topic:
-            query = query.where(table.c.topic == self.topic)
-        return query
+
+#: a part of the period: (read the monthly roll-ups?, first day, last day), None = unbounded
+Span = tuple[bool, "date | None", "date | None"]
+
+
+def spans(f: Filters) -> list[Span]:
+    """The period as whole calendar months (read from the monthly roll-ups) plus the days
+    before the first and after the last whole month (read from the daily ones)."""
+    lo, hi = f.since, f.until
+    m_lo = None if lo is None else (lo if lo.day == 1 else month_span(lo)[1] + timedelta(days=1))
+    m_hi = None if hi is None else (hi if hi == month_span(hi)[1] else hi.replace(day=1) - timedelta(days=1))
+    if m_lo is not None and m_hi is not None and m_lo > m_hi:
+        return [(False, lo, hi)]
+    parts: list[Span] = [(True, m_lo, m_hi.replace(day=1) if m_hi else None)]
+    if lo is not None and m_lo is not None and m_lo > lo:
+        parts.append((False, lo, m_lo - timedelta(days=1)))
+    if hi is not None and m_hi is not None and m_hi < hi:
+        parts.append((False, m_hi + timedelta(days=1), hi))
+    return parts
+
+
+async def _sums(conn: AsyncConnection, daily: sa.Table, f: Filters, parts: list[Span], group: list[str], *,
+                topic: bool = True, metrics: tuple[str, ...] = ()) -> dict[tuple[Any, ...], list[float]]:
+    """Summed measures of ``daily`` (or its monthly twin, per part) grouped by ``group``."""
+    result: dict[tuple[Any, ...], list[float]] = {}
+    for monthly, lo, hi in parts:
+        table = t.MONTHLY[daily] if monthly else daily
+        keys = [table.c[g] for g in group]
+        query = sa.select(*keys, *[sa.func.sum(table.c[m]) for m in t.SUMMED[daily]]).group_by(*keys)
+        if lo is not None:
+            query = query.where(table.c.day >= lo)
+        if hi is not None:
+            query = query.where(table.c.day <= hi)
+        if f.channel:
+            query = query.where(table.c.channel == f.channel)
+        if f.topic and topic:
+            query = query.where(table.c.topic == f.topic)
+        if metrics:
+            query = query.where(table.c.metric.in_(metrics))
+        for row in await conn.execute(query):
+            key, values = tuple(row[:len(group)]), row[len(group):]
+            acc = result.setdefault(key, [0] * len(values))
+            for i, v in enumerate(values):
+                acc[i] += v or 0
+    return result
+
+
+def _total(groups: dict[tuple[Any, ...], list[float]], width: int) -> list[float]:
+    total = [0.0] * width
+    for values in groups.values():
+        total = [a + b for a, b in zip(total, values)]
+    return total
+
+
+def _by(groups: dict[tuple[Any, ...], list[float]], position: int) -> dict[Any, list[float]]:
+    out: dict[Any, list[float]] = {}
+    for key, values in groups.items():
+        acc = out.setdefault(key[position], [0] * len(values))
+        for i, v in enumerate(values):
+            acc[i] += v
+    return out
 
 
 @dataclass
@@ -118,74 +169,80 @@ async def build_report(engine: AsyncEngine, filters: Filters, *, refresh_first: 
 
 async def _build(conn: AsyncConnection, f: Filters) -> Report:
     rep = Report(filters={k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(f).items()})
-    dc, dh, cnt = t.day_conversation, t.day_handoff, t.day_count
-    s = sa.func.sum
+    parts = spans(f)
+    cm = {name: i for i, name in enumerate(t.SUMMED[t.day_conversation])}
+    hm = {name: i for i, name in enumerate(t.SUMMED[t.day_handoff])}
 
-    conv_sums = [s(dc.c.conversations), s(dc.c.contained), s(dc.c.user_turns), s(dc.c.fallback_turns),
-                 s(dc.c.oos_turns), s(dc.c.rated), s(dc.c.rated_with_comment), s(dc.c.rating_sum),
-                 *[s(dc.c[f"r{i}"]) for i in range(1, 6)]]
-    row = (await conn.execute(f.apply(dc, sa.select(*conv_sums)))).one()
-    vals = [v or 0 for v in row]
-    rep.conversations, rep.contained, rep.user_turns = int(vals[0]), int(vals[1]), int(vals[2])
+    conv = await _sums(conn, t.day_conversation, f, parts, ["reason", "topic"])
+    c = _total(conv, len(cm))
+    rep.conversations, rep.contained, rep.user_turns = int(c[cm["conversations"]]), int(c[cm["contained"]]), int(
+        c[cm["user_turns"]])
     rep.handed_off_conversations = rep.conversations - rep.contained
     rep.containment_rate = _ratio(rep.contained, rep.conversations)
-    rep.fallback_rate = _ratio(vals[3], rep.user_turns)
-    rep.out_of_scope_rate = _ratio(vals[4], rep.user_turns)
+    rep.fallback_rate = _ratio(c[cm["fallback_turns"]], rep.user_turns)
+    rep.out_of_scope_rate = _ratio(c[cm["oos_turns"]], rep.user_turns)
+    rated = c[cm["rated"]]
     rep.ratings = Ratings(
-        rated=int(vals[5]), with_comment=int(vals[6]), average=_ratio(vals[7], vals[5]),
-        distribution={str(i): int(vals[7 + i]) for i in range(1, 6)},
-        share_rated=_ratio(vals[5], rep.handed_off_conversations),
+        rated=int(rated), with_comment=int(c[cm["rated_with_comment"]]), average=_ratio(c[cm["rating_sum"]], rated),
+        distribution={str(i): int(c[cm[f"r{i}"]]) for i in range(1, 6)},
+        share_rated=_ratio(rated, rep.handed_off_conversations),
     )
-    for dim, target in ((dc.c.reason, rep.ratings_by_reason), (dc.c.topic, rep.ratings_by_topic)):
-        q = f.apply(dc, sa.select(dim, s(dc.c.conversations), s(dc.c.rated), s(dc.c.rating_sum))
-                    .where(dim != "").group_by(dim))
-        for key, convs, rated, total in await conn.execute(q):
-            target[key] = {"conversations": int(convs), "rated": int(rated or 0), "average": _ratio(total or 0, rated or 0)}
+    for position, target in ((0, rep.ratings_by_reason), (1, rep.ratings_by_topic)):
+        for key, v in sorted(_by(conv, position).items()):
+            if key:
+                target[key] = {"conversations": int(v[cm["conversations"]]), "rated": int(v[cm["rated"]]),
+                               "average": _ratio(v[cm["rating_sum"]], v[cm["rated"]])}
 
-    hsums = [s(dh.c.handoffs), s(dh.c.explicit), s(dh.c.accepted), s(dh.c.abandoned), s(dh.c.handed_back),
-             s(dh.c.waiting), s(dh.c.wait_sum), s(dh.c.reply_n), s(dh.c.reply_sum), s(dh.c.handle_n), s(dh.c.handle_sum)]
-    hv = [v or 0 for v in (await conn.execute(f.apply(dh, sa.select(*hsums)))).one()]
-    rep.handoffs, rep.explicit_requests, rep.accepted = int(hv[0]), int(hv[1]), int(hv[2])
+    hand = await _sums(conn, t.day_handoff, f, parts, ["reason", "topic"])
+    h = _total(hand, len(hm))
+    rep.handoffs, rep.explicit_requests, rep.accepted = int(h[hm["handoffs"]]), int(h[hm["explicit"]]), int(
+        h[hm["accepted"]])
     rep.policy_decided = rep.handoffs - rep.explicit_requests
-    rep.abandoned, rep.handed_back, rep.still_waiting = int(hv[3]), int(hv[4]), int(hv[5])
+    rep.abandoned, rep.handed_back = int(h[hm["abandoned"]]), int(h[hm["handed_back"]])
+    rep.still_waiting = int(h[hm["waiting"]])
     rep.handoff_rate = _ratio(rep.handed_off_conversations, rep.conversations)
     rep.abandonment_rate = _ratio(rep.abandoned, rep.handoffs - rep.still_waiting)
-    rep.wait_avg_s = _ratio(hv[6], rep.accepted)
-    rep.first_reply_avg_s = _ratio(hv[8], hv[7])
-    rep.handle_avg_s = _ratio(hv[10], hv[9])
-    for dim, target in ((dh.c.reason, rep.handoffs_by_reason), (dh.c.topic, rep.handoffs_by_topic)):
-        q = f.apply(dh, sa.select(dim, s(dh.c.handoffs)).group_by(dim).order_by(s(dh.c.handoffs).desc(), dim))
-        target.update({k: int(n) for k, n in await conn.execute(q)})
+    rep.wait_avg_s = _ratio(h[hm["wait_sum"]], rep.accepted)
+    rep.first_reply_avg_s = _ratio(h[hm["reply_sum"]], h[hm["reply_n"]])
+    rep.handle_avg_s = _ratio(h[hm["handle_sum"]], h[hm["handle_n"]])
+    for position, target in ((0, rep.handoffs_by_reason), (1, rep.handoffs_by_topic)):
+        ranked = sorted(((k, int(v[hm["handoffs"]])) for k, v in _by(hand, position).items()), key=lambda kv: (-kv[1], kv[0]))
+        target.update(ranked)
 
-    counts: dict[str, dict[str, int]] = {"wait": {}, "intent_before_handoff": {}, "request": {}, "followup": {}}
-    for metric, table_topic in (("wait", True), ("intent_before_handoff", True), ("request", False), ("followup", False)):
-        q = f.apply(cnt, sa.select(cnt.c.key, s(cnt.c.n)).where(cnt.c.metric == metric).group_by(cnt.c.key),
-                    topic=table_topic)
-        counts[metric] = {k: int(n) for k, n in await conn.execute(q)}
-    hist = {int(k): n for k, n in counts["wait"].items()}
+    counts = await _sums(conn, t.day_count, f, parts, ["metric", "key"], metrics=("wait", "intent_before_handoff"))
+    counts.update(await _sums(conn, t.day_count, f, parts, ["metric", "key"], topic=False,
+                              metrics=("request", "followup")))
+    per_metric: dict[str, dict[str, int]] = {"wait": {}, "intent_before_handoff": {}, "request": {}, "followup": {}}
+    for (metric, key), (n,) in counts.items():
+        per_metric[metric][key] = int(n)
+    hist = {int(k): n for k, n in per_metric["wait"].items()}
     rep.wait_histogram = {str(k): hist[k] for k in sorted(hist)}
     rep.wait_p50_s, rep.wait_p90_s = percentile(hist, 0.5), percentile(hist, 0.9)
     rep.intents_before_handoff = dict(sorted(
-        ((k or "(none)", n) for k, n in counts["intent_before_handoff"].items()), key=lambda kv: (-kv[1], kv[0]))[:10])
-    rep.requests_by_type = dict(sorted(counts["request"].items()))
-    rep.followups_by_type = dict(sorted(counts["followup"].items()))
+        ((k or "(none)", n) for k, n in per_metric["intent_before_handoff"].items()), key=lambda kv: (-kv[1], kv[0]))[:10])
+    rep.requests_by_type = dict(sorted(per_metric["request"].items()))
+    rep.followups_by_type = dict(sorted(per_metric["followup"].items()))
     rep.followups_sent = sum(rep.followups_by_type.values())
     rep.daily = await _daily(conn, f)
     return rep
 
 
 async def _daily(conn: AsyncConnection, f: Filters) -> list[dict[str, Any]]:
-    """One row per day: conversations, contained, containment, handoffs by reason."""
-    dc, dh, s = t.day_conversation, t.day_handoff, sa.func.sum
+    """One row per day: conversations, contained, containment, handoffs by reason (daily roll-ups)."""
+    whole: list[Span] = [(False, f.since, f.until)]
+    cm = {name: i for i, name in enumerate(t.SUMMED[t.day_conversation])}
     days: dict[date, dict[str, Any]] = {}
-    q = f.apply(dc, sa.select(dc.c.day, s(dc.c.conversations), s(dc.c.contained)).group_by(dc.c.day))
-    for day, convs, contained in await conn.execute(q):
-        days[day] = {"day": day.isoformat(), "conversations": int(convs), "contained": int(contained),
-                     "containment_rate": _ratio(contained, convs), "handoffs": 0, "handoffs_by_reason": {}}
-    q = f.apply(dh, sa.select(dh.c.day, dh.c.reason, s(dh.c.handoffs)).group_by(dh.c.day, dh.c.reason))
-    for day, reason, n in await conn.execute(q):
-        entry = days.setdefault(day, {"day": day.isoformat(), "conversations": 0, "contained": 0,
-                                      "containment_rate": None, "handoffs": 0, "handoffs_by_reason": {}})
-        entry["handoffs"] += int(n)
-        entry["handoffs_by_reason"][reason] = int(n)
+
+    def entry(day: date) -> dict[str, Any]:
+        return days.setdefault(day, {"day": day.isoformat(), "conversations": 0, "contained": 0,
+                                     "containment_rate": None, "handoffs": 0, "handoffs_by_reason": {}})
+
+    for (day,), v in (await _sums(conn, t.day_conversation, f, whole, ["day"])).items():
+        e = entry(day)
+        e["conversations"], e["contained"] = int(v[cm["conversations"]]), int(v[cm["contained"]])
+        e["containment_rate"] = _ratio(e["contained"], e["conversations"])
+    for (day, reason), v in sorted((await _sums(conn, t.day_handoff, f, whole, ["day", "reason"])).items()):
+        e = entry(day)
+        e["handoffs"] += int(v[0])
+        e["handoffs_by_reason"][reason] = int(v[0])
     return [days[d] for d in sorted(days)]

@@ -143,7 +143,7 @@ dirty_day = sa.Table(
 )
 
 def _dims() -> list[sa.Column]:
-    """The dimensions every roll-up shares."""
+    """The dimensions every roll-up shares (``day``: the day, or the month's first day)."""
     return [
         sa.Column("day", sa.Date, nullable=False),
         sa.Column("channel", sa.String(64), nullable=False),
@@ -151,51 +151,64 @@ def _dims() -> list[sa.Column]:
     ]
 
 
-day_conversation = sa.Table(
-    "ins_day_conversation",
-    metadata,
-    *_dims(),
-    sa.Column("reason", sa.String(64), nullable=False),
-    sa.Column("conversations", sa.Integer, nullable=False),
-    sa.Column("contained", sa.Integer, nullable=False),
-    sa.Column("user_turns", sa.Integer, nullable=False),
-    sa.Column("fallback_turns", sa.Integer, nullable=False),
-    sa.Column("oos_turns", sa.Integer, nullable=False),
-    sa.Column("rated", sa.Integer, nullable=False),
-    sa.Column("rated_with_comment", sa.Integer, nullable=False),
-    sa.Column("rating_sum", sa.Float, nullable=False),
-    *[sa.Column(f"r{i}", sa.Integer, nullable=False) for i in range(1, 6)],
-    sa.Index("ix_ins_day_conversation", "day", "channel", "topic"),
-)
+def _conversation_measures() -> list[sa.Column]:
+    return [
+        sa.Column("reason", sa.String(64), nullable=False),
+        sa.Column("conversations", sa.Integer, nullable=False),
+        sa.Column("contained", sa.Integer, nullable=False),
+        sa.Column("user_turns", sa.Integer, nullable=False),
+        sa.Column("fallback_turns", sa.Integer, nullable=False),
+        sa.Column("oos_turns", sa.Integer, nullable=False),
+        sa.Column("rated", sa.Integer, nullable=False),
+        sa.Column("rated_with_comment", sa.Integer, nullable=False),
+        sa.Column("rating_sum", sa.Float, nullable=False),
+        *[sa.Column(f"r{i}", sa.Integer, nullable=False) for i in range(1, 6)],
+    ]
 
-day_handoff = sa.Table(
-    "ins_day_handoff",
-    metadata,
-    *_dims(),
-    sa.Column("reason", sa.String(64), nullable=False),
-    sa.Column("handoffs", sa.Integer, nullable=False),
-    sa.Column("explicit", sa.Integer, nullable=False),
-    sa.Column("accepted", sa.Integer, nullable=False),
-    sa.Column("abandoned", sa.Integer, nullable=False),
-    sa.Column("handed_back", sa.Integer, nullable=False),
-    sa.Column("waiting", sa.Integer, nullable=False),
-    sa.Column("wait_sum", sa.Float, nullable=False),
-    sa.Column("reply_n", sa.Integer, nullable=False),
-    sa.Column("reply_sum", sa.Float, nullable=False),
-    sa.Column("handle_n", sa.Integer, nullable=False),
-    sa.Column("handle_sum", sa.Float, nullable=False),
-    sa.Index("ix_ins_day_handoff", "day", "channel", "topic"),
-)
 
-#: counts of named things per day: metric = wait_bucket | intent_before_handoff | request | followup
-day_count = sa.Table(
-    "ins_day_count",
-    metadata,
-    *_dims(),
-    sa.Column("metric", sa.String(32), nullable=False),
-    sa.Column("key", sa.String(128), nullable=False),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_ins_day_count", "metric", "day"),
-)
+def _handoff_measures() -> list[sa.Column]:
+    return [
+        sa.Column("reason", sa.String(64), nullable=False),
+        sa.Column("handoffs", sa.Integer, nullable=False),
+        sa.Column("explicit", sa.Integer, nullable=False),
+        sa.Column("accepted", sa.Integer, nullable=False),
+        sa.Column("abandoned", sa.Integer, nullable=False),
+        sa.Column("handed_back", sa.Integer, nullable=False),
+        sa.Column("waiting", sa.Integer, nullable=False),
+        sa.Column("wait_sum", sa.Float, nullable=False),
+        sa.Column("reply_n", sa.Integer, nullable=False),
+        sa.Column("reply_sum", sa.Float, nullable=False),
+        sa.Column("handle_n", sa.Integer, nullable=False),
+        sa.Column("handle_sum", sa.Float, nullable=False),
+    ]
+
+
+def _count_measures() -> list[sa.Column]:
+    """Counts of named things: metric = wait (key: bucket edge) | intent_before_handoff |
+    request | followup."""
+    return [
+        sa.Column("metric", sa.String(32), nullable=False),
+        sa.Column("key", sa.String(128), nullable=False),
+        sa.Column("n", sa.Integer, nullable=False),
+    ]
+
+
+def _rollup(name: str, measures: list[sa.Column]) -> sa.Table:
+    return sa.Table(name, metadata, *_dims(), *measures, sa.Index(f"ix_{name}", "day", "channel", "topic"))
+
+
+day_conversation = _rollup("ins_day_conversation", _conversation_measures())
+day_handoff = _rollup("ins_day_handoff", _handoff_measures())
+day_count = _rollup("ins_day_count", _count_measures())
+#: the same sums per calendar month (``day`` = the month's first day): long periods read these
+month_conversation = _rollup("ins_month_conversation", _conversation_measures())
+month_handoff = _rollup("ins_month_handoff", _handoff_measures())
+month_count = _rollup("ins_month_count", _count_measures())
 
 ROLLUPS = (day_conversation, day_handoff, day_count)
+MONTHLY = {day_conversation: month_conversation, day_handoff: month_handoff, day_count: month_count}
+#: columns of each roll-up that are summed (the rest are its group keys)
+SUMMED = {
+    table: [c.name for c in table.c if c.name not in ("day", "channel", "topic", "reason", "metric", "key")]
+    for table in ROLLUPS
+}

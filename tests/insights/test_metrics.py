@@ -214,3 +214,35 @@ async def test_queue_seen_before_the_broker_event_is_one_handoff(sources: Source
     rep = await sources.report()
     assert (rep.conversations, rep.handoffs, rep.accepted, rep.wait_p50_s) == (1, 1, 1, 30.0)
     assert rep.intents_before_handoff == {"contact_human_agent": 1}
+
+
+def test_period_split_into_whole_months_and_edge_days() -> None:
+    from datetime import date
+
+    from bot.insights.report import Filters, spans
+
+    assert spans(Filters()) == [(True, None, None)]
+    assert spans(Filters(since=date(2026, 3, 1), until=date(2026, 5, 31))) == [
+        (True, date(2026, 3, 1), date(2026, 5, 1))]
+    assert spans(Filters(since=date(2026, 2, 15), until=date(2026, 5, 10))) == [
+        (True, date(2026, 3, 1), date(2026, 4, 1)), (False, date(2026, 2, 15), date(2026, 2, 28)),
+        (False, date(2026, 5, 1), date(2026, 5, 10))]
+    assert spans(Filters(since=date(2026, 3, 2), until=date(2026, 3, 30))) == [(False, date(2026, 3, 2), date(2026, 3, 30))]
+    assert spans(Filters(since=date(2026, 12, 5))) == [(True, date(2027, 1, 1), None), (False, date(2026, 12, 5),
+                                                                                        date(2026, 12, 31))]
+
+
+async def test_reports_across_month_boundaries_agree_with_the_days(sources: Sources) -> None:
+    from datetime import date
+
+    for i, day in enumerate((date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 2))):
+        start = T0.replace(year=day.year, month=day.month, day=day.day, hour=12)
+        _served(sources, f"mb{i}", f"h-mb{i}", wait=10 * (i + 1), reply=5, handle=60, rating=1 + i, start=start)
+        sources.chat(f"mc{i}", start).start().says("hi", "greet").flush()
+    await sources.consume()
+    whole = await sources.report()
+    assert (whole.conversations, whole.handoffs, whole.ratings.rated, whole.wait_p50_s) == (10, 5, 5, 30.0)
+    feb = await sources.report(since=date(2026, 2, 1), until=date(2026, 2, 28))
+    assert (feb.conversations, feb.handoffs, feb.ratings.average) == (4, 2, 2.5)
+    odd = await sources.report(since=date(2026, 1, 31), until=date(2026, 3, 1))
+    assert (odd.conversations, odd.handoffs, odd.wait_p90_s, len(odd.daily)) == (8, 4, 40.0, 4)
