@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -140,10 +141,13 @@ async def load(engine: Any, n: int, seed: int, chunk: int = 20_000) -> dict[str,
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     schema_name = None
+    reuse = False
     if args.backend == "sqlite":
         path = Path(args.sqlite_path)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        reuse = args.reuse and path.exists()
+        if not reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
     else:
         schema_name = f"ins_bench_{uuid.uuid4().hex[:8]}"
@@ -152,13 +156,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
         await admin.dispose()
         url = PG_URL
-    result: dict[str, Any] = {"backend": args.backend, "conversations": args.conversations}
+    result: dict[str, Any] = {"backend": args.backend, "conversations": args.conversations,
+                              "load_average_at_start": os.getloadavg()[0]}
     engine = make_engine(url, schema=schema_name)
     try:
         await create_schema(engine)
         t0 = time.perf_counter()
-        result["rows"] = await load(engine, args.conversations, args.seed)
-        result["load_s"] = round(time.perf_counter() - t0, 1)
+        if reuse:  # the facts of an earlier run with the same arguments
+            async with engine.connect() as conn:
+                result["rows"] = {k: (await conn.execute(sa.select(sa.func.count()).select_from(tb))).scalar_one()
+                                  for k, tb in TABLES.items()}
+        else:
+            result["rows"] = await load(engine, args.conversations, args.seed)
+            result["load_s"] = round(time.perf_counter() - t0, 1)
         if engine.dialect.name == "postgresql":
             async with engine.begin() as conn:
                 await conn.execute(sa.text("ANALYZE"))
@@ -190,19 +200,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     result["report_ms"] = {}
     for name, filters in cases.items():
-        times = []
+        times, cpu = [], []
         engine = make_engine(url, schema=schema_name)  # fresh connections: the first run is cold
         try:
             for _ in range(args.repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 rep = await build_report(engine, filters)
                 times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
         finally:
             await engine.dispose()
         result["report_ms"][name] = {"first": round(times[0], 1), "median": round(statistics.median(times), 1),
-                                     "max": round(max(times), 1), "conversations": rep.conversations}
+                                     "max": round(max(times), 1), "cpu_median": round(statistics.median(cpu), 1),
+                                     "conversations": rep.conversations}
         print(f"{args.backend:10} {name:32} first {times[0]:7.1f} ms  median {statistics.median(times):7.1f} ms  "
-              f"({rep.conversations} conversations)", flush=True)
+              f"max {max(times):7.1f} ms  cpu {statistics.median(cpu):6.1f} ms  ({rep.conversations} conversations)",
+              flush=True)
     if schema_name:
         admin = make_engine(PG_URL)
         async with admin.begin() as conn:
@@ -217,6 +230,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true", help="SQLite: keep the facts of an earlier run")
     parser.add_argument("--sqlite-path", default=str(ROOT / "bench" / "out" / "insights_bench.db"))
     args = parser.parse_args()
     Path(args.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
