@@ -261,6 +261,9 @@ class Fold:
         if conv is not None and not conv.ended and (conv.user_turns or conv.handoffs):
             self._touch(conv, at)
             self._end_conversation(conv, at)
+        elif conv is not None and not conv.ended:
+            self.days.add(conv.day)  # an empty conversation (e.g. only a follow-up) starts again now
+            conv.started_at = at
         # Rasa replays carried-over slots right after this event: they are not new facts
         self._conversation(sender_id, at).state["session_start"] = True
 

@@ -246,3 +246,13 @@ async def test_reports_across_month_boundaries_agree_with_the_days(sources: Sour
     assert (feb.conversations, feb.handoffs, feb.ratings.average) == (4, 2, 2.5)
     odd = await sources.report(since=date(2026, 1, 31), until=date(2026, 3, 1))
     assert (odd.conversations, odd.handoffs, odd.wait_p90_s, len(odd.daily)) == (8, 4, 40.0, 4)
+
+
+async def test_a_follow_up_alone_is_no_conversation_and_a_later_visit_counts_on_its_day(sources: Sources) -> None:
+    sources.chat("fu", T0).start().external("refund_paid").flush()
+    later = T0 + timedelta(days=3)
+    sources.chat("fu", later).start().says("thanks for the refund", "thank").flush()
+    await sources.consume()
+    rep = await sources.report()
+    assert (rep.conversations, rep.followups_sent, rep.user_turns) == (1, 1, 1)
+    assert [(d["day"], d["conversations"]) for d in rep.daily] == [(later.date().isoformat(), 1)]
