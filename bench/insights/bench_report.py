@@ -150,10 +150,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 Path(str(path) + suffix).unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
     else:
-        schema_name = f"ins_bench_{uuid.uuid4().hex[:8]}"
+        schema_name = args.pg_schema or f"ins_bench_{uuid.uuid4().hex[:8]}"
         admin = make_engine(PG_URL)
         async with admin.begin() as conn:
-            await conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
+            reuse = args.reuse and bool((await conn.execute(sa.text(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = :s AND table_name = 'ins_conversation'"),
+                {"s": schema_name})).first())
+            await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"'))
         await admin.dispose()
         url = PG_URL
     result: dict[str, Any] = {"backend": args.backend, "conversations": args.conversations,
@@ -172,12 +175,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if engine.dialect.name == "postgresql":
             async with engine.begin() as conn:
                 await conn.execute(sa.text("ANALYZE"))
-        days = [START.date() + timedelta(days=i) for i in range(DAYS + 3)]
-        async with engine.begin() as conn:
-            await conn.execute(t.dirty_day.insert(), [{"day": d} for d in days])
-        t0 = time.perf_counter()
-        await refresh(engine)
-        result["rollup_all_days_s"] = round(time.perf_counter() - t0, 1)
+        if not (reuse and args.skip_rollup):
+            days = [START.date() + timedelta(days=i) for i in range(DAYS + 3)]
+            async with engine.begin() as conn:
+                await conn.execute(t.dirty_day.insert(), [{"day": d} for d in days])
+            t0 = time.perf_counter()
+            await refresh(engine)
+            result["rollup_all_days_s"] = round(time.perf_counter() - t0, 1)
         one_day = START.date() + timedelta(days=200)
         async with engine.begin() as conn:
             await conn.execute(t.dirty_day.insert(), [{"day": one_day}])
@@ -216,7 +220,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{args.backend:10} {name:32} first {times[0]:7.1f} ms  median {statistics.median(times):7.1f} ms  "
               f"max {max(times):7.1f} ms  cpu {statistics.median(cpu):6.1f} ms  ({rep.conversations} conversations)",
               flush=True)
-    if schema_name:
+    if schema_name and not args.pg_schema:
         admin = make_engine(PG_URL)
         async with admin.begin() as conn:
             await conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
@@ -230,7 +234,9 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--reuse", action="store_true", help="SQLite: keep the facts of an earlier run")
+    parser.add_argument("--reuse", action="store_true", help="keep the facts of an earlier run (SQLite file or --pg-schema)")
+    parser.add_argument("--skip-rollup", action="store_true", help="with --reuse: keep its roll-ups too")
+    parser.add_argument("--pg-schema", help="PostgreSQL: this schema, kept afterwards (default: a fresh one, dropped)")
     parser.add_argument("--sqlite-path", default=str(ROOT / "bench" / "out" / "insights_bench.db"))
     args = parser.parse_args()
     Path(args.sqlite_path).parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from bot.insights.schema import metadata
 from bot.settings import ROOT, Settings
@@ -44,6 +44,9 @@ def make_engine(url: str, *, schema: str | None = None, readonly: bool = False) 
             kwargs["poolclass"] = NullPool
         elif parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # kept connections (SQLAlchemy 1.4 opens one per use on SQLite); several, because a
+            # report reads its sections at once and WAL lets readers run side by side
+            kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=6, max_overflow=4, pool_timeout=30)
     elif schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(parsed, **kwargs)

@@ -9,6 +9,7 @@ does not apply to them.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -163,17 +164,30 @@ async def build_report(engine: AsyncEngine, filters: Filters, *, refresh_first: 
     the consumer does it after each pass)."""
     if refresh_first:
         await refresh(engine)
-    async with engine.connect() as conn:
-        return await _build(conn, filters)
+    return await _build(engine, filters)
 
 
-async def _build(conn: AsyncConnection, f: Filters) -> Report:
+async def _build(engine: AsyncEngine, f: Filters) -> Report:
+    """Six grouped queries, run at once on their own connections (each a round trip; a busy
+    database server answers them in parallel). Each reads committed roll-ups; a pass of the
+    consumer committing in between can make two sections differ by that pass."""
     rep = Report(filters={k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(f).items()})
-    parts = spans(f)
+    parts, whole = spans(f), [(False, f.since, f.until)]
     cm = {name: i for i, name in enumerate(t.SUMMED[t.day_conversation])}
     hm = {name: i for i, name in enumerate(t.SUMMED[t.day_handoff])}
 
-    conv = await _sums(conn, t.day_conversation, f, parts, ["reason", "topic"])
+    async def fetch(daily: sa.Table, part: list[Span], group: list[str], **kwargs: Any) -> dict[tuple[Any, ...], list[float]]:
+        async with engine.connect() as conn:
+            return await _sums(conn, daily, f, part, group, **kwargs)
+
+    conv, hand, counts, uncounted, conv_daily, hand_daily = await asyncio.gather(
+        fetch(t.day_conversation, parts, ["reason", "topic"]),
+        fetch(t.day_handoff, parts, ["reason", "topic"]),
+        fetch(t.day_count, parts, ["metric", "key"], metrics=("wait", "intent_before_handoff")),
+        fetch(t.day_count, parts, ["metric", "key"], topic=False, metrics=("request", "followup")),
+        fetch(t.day_conversation, whole, ["day"]),
+        fetch(t.day_handoff, whole, ["day", "reason"]),
+    )
     c = _total(conv, len(cm))
     rep.conversations, rep.contained, rep.user_turns = int(c[cm["conversations"]]), int(c[cm["contained"]]), int(
         c[cm["user_turns"]])
@@ -193,7 +207,6 @@ async def _build(conn: AsyncConnection, f: Filters) -> Report:
                 target[key] = {"conversations": int(v[cm["conversations"]]), "rated": int(v[cm["rated"]]),
                                "average": _ratio(v[cm["rating_sum"]], v[cm["rated"]])}
 
-    hand = await _sums(conn, t.day_handoff, f, parts, ["reason", "topic"])
     h = _total(hand, len(hm))
     rep.handoffs, rep.explicit_requests, rep.accepted = int(h[hm["handoffs"]]), int(h[hm["explicit"]]), int(
         h[hm["accepted"]])
@@ -209,9 +222,7 @@ async def _build(conn: AsyncConnection, f: Filters) -> Report:
         ranked = sorted(((k, int(v[hm["handoffs"]])) for k, v in _by(hand, position).items()), key=lambda kv: (-kv[1], kv[0]))
         target.update(ranked)
 
-    counts = await _sums(conn, t.day_count, f, parts, ["metric", "key"], metrics=("wait", "intent_before_handoff"))
-    counts.update(await _sums(conn, t.day_count, f, parts, ["metric", "key"], topic=False,
-                              metrics=("request", "followup")))
+    counts.update(uncounted)
     per_metric: dict[str, dict[str, int]] = {"wait": {}, "intent_before_handoff": {}, "request": {}, "followup": {}}
     for (metric, key), (n,) in counts.items():
         per_metric[metric][key] = int(n)
@@ -223,13 +234,12 @@ async def _build(conn: AsyncConnection, f: Filters) -> Report:
     rep.requests_by_type = dict(sorted(per_metric["request"].items()))
     rep.followups_by_type = dict(sorted(per_metric["followup"].items()))
     rep.followups_sent = sum(rep.followups_by_type.values())
-    rep.daily = await _daily(conn, f)
+    rep.daily = _daily(conv_daily, hand_daily)
     return rep
 
 
-async def _daily(conn: AsyncConnection, f: Filters) -> list[dict[str, Any]]:
-    """One row per day: conversations, contained, containment, handoffs by reason (daily roll-ups)."""
-    whole: list[Span] = [(False, f.since, f.until)]
+def _daily(conv: dict[tuple[Any, ...], list[float]], hand: dict[tuple[Any, ...], list[float]]) -> list[dict[str, Any]]:
+    """One row per day: conversations, contained, containment, handoffs by reason."""
     cm = {name: i for i, name in enumerate(t.SUMMED[t.day_conversation])}
     days: dict[date, dict[str, Any]] = {}
 
@@ -237,11 +247,11 @@ async def _daily(conn: AsyncConnection, f: Filters) -> list[dict[str, Any]]:
         return days.setdefault(day, {"day": day.isoformat(), "conversations": 0, "contained": 0,
                                      "containment_rate": None, "handoffs": 0, "handoffs_by_reason": {}})
 
-    for (day,), v in (await _sums(conn, t.day_conversation, f, whole, ["day"])).items():
+    for (day,), v in conv.items():
         e = entry(day)
         e["conversations"], e["contained"] = int(v[cm["conversations"]]), int(v[cm["contained"]])
         e["containment_rate"] = _ratio(e["contained"], e["conversations"])
-    for (day, reason), v in sorted((await _sums(conn, t.day_handoff, f, whole, ["day", "reason"])).items()):
+    for (day, reason), v in sorted(hand.items()):
         e = entry(day)
         e["handoffs"] += int(v[0])
         e["handoffs_by_reason"][reason] = int(v[0])

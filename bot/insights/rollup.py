@@ -106,6 +106,9 @@ async def refresh_month(conn: AsyncConnection, month: date) -> None:
 async def refresh(engine: AsyncEngine, *, chunk: int = 50) -> int:
     """Recompute every dirty day, then their months; returns how many days. ``chunk`` days per
     transaction, each with its months, so a report never sees a month behind its days."""
+    async with engine.connect() as conn:  # the usual case, nothing dirty: one read, no transaction
+        if (await conn.execute(sa.select(t.dirty_day.c.day).limit(1))).first() is None:
+            return 0
     done = 0
     while True:
         async with engine.begin() as conn:
