@@ -71,6 +71,14 @@ async def create_schema(engine: AsyncEngine) -> None:
     """Create the reporting tables that do not exist yet (idempotent)."""
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_create_indexes)
+
+
+def _create_indexes(conn: Any) -> None:
+    """Indexes added after a table was created (``create_all`` only creates missing tables)."""
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,15 @@ def spans(f: Filters) -> list[Span]:
 
 
 async def _sums(conn: AsyncConnection, daily: sa.Table, f: Filters, parts: list[Span], group: list[str], *,
-                topic: bool = True, metrics: tuple[str, ...] = ()) -> dict[tuple[Any, ...], list[float]]:
-    """Summed measures of ``daily`` (or its monthly twin, per part) grouped by ``group``."""
+                topic: bool = True, metrics: tuple[str, ...] = (),
+                measures: list[str] | None = None) -> dict[tuple[Any, ...], list[float]]:
+    """Summed ``measures`` (default: all) of ``daily`` (or its monthly twin, per part) grouped by
+    ``group``."""
     result: dict[tuple[Any, ...], list[float]] = {}
     for monthly, lo, hi in parts:
         table = t.MONTHLY[daily] if monthly else daily
         keys = [table.c[g] for g in group]
-        query = sa.select(*keys, *[sa.func.sum(table.c[m]) for m in t.SUMMED[daily]]).group_by(*keys)
+        query = sa.select(*keys, *[sa.func.sum(table.c[m]) for m in measures or t.SUMMED[daily]]).group_by(*keys)
         if lo is not None:
             query = query.where(table.c.day >= lo)
         if hi is not None:
@@ -185,8 +187,8 @@ async def _build(engine: AsyncEngine, f: Filters) -> Report:
         fetch(t.day_handoff, parts, ["reason", "topic"]),
         fetch(t.day_count, parts, ["metric", "key"], metrics=("wait", "intent_before_handoff")),
         fetch(t.day_count, parts, ["metric", "key"], topic=False, metrics=("request", "followup")),
-        fetch(t.day_conversation, whole, ["day"]),
-        fetch(t.day_handoff, whole, ["day", "reason"]),
+        fetch(t.day_conversation, whole, ["day"], measures=["conversations", "contained"]),
+        fetch(t.day_handoff, whole, ["day", "reason"], measures=["handoffs"]),
     )
     c = _total(conv, len(cm))
     rep.conversations, rep.contained, rep.user_turns = int(c[cm["conversations"]]), int(c[cm["contained"]]), int(
@@ -240,7 +242,6 @@ async def _build(engine: AsyncEngine, f: Filters) -> Report:
 
 def _daily(conv: dict[tuple[Any, ...], list[float]], hand: dict[tuple[Any, ...], list[float]]) -> list[dict[str, Any]]:
     """One row per day: conversations, contained, containment, handoffs by reason."""
-    cm = {name: i for i, name in enumerate(t.SUMMED[t.day_conversation])}
     days: dict[date, dict[str, Any]] = {}
 
     def entry(day: date) -> dict[str, Any]:
@@ -249,7 +250,7 @@ def _daily(conv: dict[tuple[Any, ...], list[float]], hand: dict[tuple[Any, ...],
 
     for (day,), v in conv.items():
         e = entry(day)
-        e["conversations"], e["contained"] = int(v[cm["conversations"]]), int(v[cm["contained"]])
+        e["conversations"], e["contained"] = int(v[0]), int(v[1])
         e["containment_rate"] = _ratio(e["contained"], e["conversations"])
     for (day, reason), v in sorted(hand.items()):
         e = entry(day)

@@ -193,13 +193,17 @@ def _count_measures() -> list[sa.Column]:
     ]
 
 
-def _rollup(name: str, measures: list[sa.Column]) -> sa.Table:
-    return sa.Table(name, metadata, *_dims(), *measures, sa.Index(f"ix_{name}", "day", "channel", "topic"))
+def _rollup(name: str, measures: list[sa.Column], cover: tuple[str, ...] = ()) -> sa.Table:
+    """A roll-up table; ``cover`` adds columns to its index so the daily series (the one query
+    that reads daily rows for a whole period) is answered from the index alone."""
+    suffix = "_cover" if cover else ""
+    return sa.Table(name, metadata, *_dims(), *measures,
+                    sa.Index(f"ix_{name}{suffix}", "day", "channel", "topic", *cover))
 
 
-day_conversation = _rollup("ins_day_conversation", _conversation_measures())
-day_handoff = _rollup("ins_day_handoff", _handoff_measures())
-day_count = _rollup("ins_day_count", _count_measures())
+day_conversation = _rollup("ins_day_conversation", _conversation_measures(), ("reason", "conversations", "contained"))
+day_handoff = _rollup("ins_day_handoff", _handoff_measures(), ("reason", "handoffs"))
+day_count = _rollup("ins_day_count", _count_measures(), ("metric", "key", "n"))
 #: the same sums per calendar month (``day`` = the month's first day): long periods read these
 month_conversation = _rollup("ins_month_conversation", _conversation_measures())
 month_handoff = _rollup("ins_month_handoff", _handoff_measures())
