@@ -45,6 +45,7 @@ from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
 from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
+from bot.insights.web import setup_insights_routes
 from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
 from bot.settings import Settings
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
         app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_close_sockets)
     setup_routes(app)
+    setup_insights_routes(app)
     return app
 
 
