@@ -253,8 +253,10 @@ class InsightsConsumer:
 
     @classmethod
     def from_settings(cls, settings: InsightsSettings, **kwargs: Any) -> "InsightsConsumer":
+        # a RabbitMQ broker (production path) is not read here yet: only SQL broker tables are
+        amqp = settings.broker_url.split(":", 1)[0] in ("amqp", "amqps")
         return cls(
-            make_engine(settings.db_url), broker=make_engine(settings.broker_url, readonly=True),
+            make_engine(settings.db_url), broker=None if amqp else make_engine(settings.broker_url, readonly=True),
             queue=make_engine(settings.handoff_url, readonly=True),
             profiles=make_engine(settings.profile_url, readonly=True), **kwargs,
         )
