@@ -243,6 +243,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for target in targets:
             await load.concurrent(target.urls, 4, 5, prefix="warm")
         result["rss"] = {t.name: t.rss() for t in started}
+        (out / "rss.json").write_text(json.dumps(result["rss"], indent=1))
+        if args.rounds == 0:  # resident memory only
+            return result
         raw = await measure(targets, args.rounds)
         result["raw"] = raw
         result["table"] = {name: {lvl: combine(runs) for lvl, runs in levels.items()} for name, levels in raw.items()}
@@ -262,6 +265,36 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def from_log(args: argparse.Namespace) -> None:
+    """Rebuild the report from the lines a run printed (a run that crashed after measuring)."""
+    import ast
+    import re
+
+    raw: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    length: dict[str, dict[str, float]] = {}
+    for line in args.from_log.read_text().splitlines():
+        m = re.match(r"round (\d+) (.+?)\s+(\d+) concurrent (\{.*\})$", line)
+        if m:
+            raw.setdefault(m.group(2).strip(), {c: [] for c in LEVELS})[int(m.group(3))].append(
+                ast.literal_eval(m.group(4)))
+            continue
+        m = re.match(r"(.+?) (\{'turns 1-5 ms'.*\})$", line)
+        if m:
+            length[m.group(1).strip()] = ast.literal_eval(m.group(2))
+    result: dict[str, Any] = {
+        "when": args.when, "rounds": max(len(r) for lv in raw.values() for r in lv.values()),
+        "load_before": args.load, "load_after": args.load, "raw": raw, "length": length,
+        "table": {name: {lvl: combine(runs) for lvl, runs in levels.items()} for name, levels in raw.items()},
+        "rss": json.loads(args.rss.read_text()) if args.rss else {},
+    }
+    if args.handoff_json:
+        result["handoff"] = json.loads(args.handoff_json.read_text())
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots(args.out, result["table"], length)
+    (args.out / "result.json").write_text(json.dumps(result, indent=1))
+    print(report(args.out, result))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
@@ -272,4 +305,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-handoff", dest="handoff", action="store_false", help="skip the handoff bursts")
     parser.add_argument("--customers", type=int, default=100, help="customers of the handoff bench")
     parser.add_argument("--out", type=Path, default=OUT)
-    asyncio.run(main_async(parser.parse_args(argv)))
+    parser.add_argument("--from-log", type=Path, help="rebuild the report from a run's printed lines")
+    parser.add_argument("--rss", type=Path, help="with --from-log: rss.json of a run")
+    parser.add_argument("--handoff-json", type=Path, help="with --from-log: bench_latency.py's output")
+    parser.add_argument("--when", default="", help="with --from-log: when the run was")
+    parser.add_argument("--load", default="", help="with --from-log: the load average during the run")
+    args = parser.parse_args(argv)
+    if args.from_log:
+        from_log(args)
+        return
+    asyncio.run(main_async(args))

@@ -10,7 +10,7 @@ import contextlib
 import os
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -123,7 +123,7 @@ def production_services() -> Iterator[dict[str, str]]:
                 await channel.queue_delete(env["TANDEM_EVENT_QUEUE"])
                 await channel.exchange_delete(env["TANDEM_EVENT_EXCHANGE"])
 
-        asyncio.run(delete_queue())
+        _run_outside_loop(delete_queue)
 
 
 def build_profiles(env: dict[str, str], tmp: Path) -> None:
@@ -137,3 +137,17 @@ def build_profiles(env: dict[str, str], tmp: Path) -> None:
     settings = isolated_settings(tmp, **env)
     subprocess.run([sys.executable, "-m", "bot", "profile", "build"], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, env={**os.environ, **settings.rasa_env()})
+
+
+def _run_outside_loop(coroutine_function: Any) -> None:
+    """``asyncio.run`` it, in a thread of its own when called inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine_function())
+        return
+    import threading
+
+    thread = threading.Thread(target=lambda: asyncio.run(coroutine_function()))
+    thread.start()
+    thread.join()
