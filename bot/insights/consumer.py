@@ -271,7 +271,10 @@ class InsightsConsumer:
                 if n < self.batch_size:
                     break
         if self.queue is not None:
-            done[QUEUE] = await self._guarded(QUEUE, self.queue_pass, self.queue)
+            while n := await self._guarded(QUEUE, self.queue_pass, self.queue):
+                done[QUEUE] += n
+                if n < self.batch_size:
+                    break
         if self.profiles is not None:
             done[REQUESTS] = await self._guarded(REQUESTS, self.requests_pass, self.profiles)
         await refresh(self.engine)
@@ -344,7 +347,8 @@ class InsightsConsumer:
         return len(rows)
 
     async def queue_pass(self) -> int:
-        """New queue rows, and fresh states of the handoffs still open here."""
+        """New queue rows, and fresh states of the handoffs still open here; returns how many new
+        rows were read."""
         assert self.queue is not None
         async with self.engine.connect() as conn:
             start = await get_cursor(conn, QUEUE)
@@ -356,6 +360,8 @@ class InsightsConsumer:
             rows = list((await qconn.execute(
                 sa.select(queue_rows).where(queue_rows.c.id > start).order_by(queue_rows.c.id).limit(self.batch_size)
             )).all())
+            # the cursor covers the new rows only: an open row re-read below may lie beyond this batch
+            new_cursor = rows[-1].id if rows else start
             for chunk in _chunks(open_keys, 500):
                 rows += (await qconn.execute(sa.select(queue_rows).where(queue_rows.c.handoff_id.in_(chunk)))).all()
             rows = list({r.id: r for r in rows}.values())  # a new row may also be an open one
@@ -370,13 +376,12 @@ class InsightsConsumer:
                     replies[m[0]] = m[1]
         if not rows:
             return 0
-        new_cursor = max([start] + [r.id for r in rows if r.id > start])
         async with self.engine.begin() as conn:
             if await get_cursor(conn, QUEUE, lock=True) != start:
                 return 0
             await self._apply_queue_rows(conn, rows, replies)
             await set_cursor(conn, QUEUE, new_cursor)
-        return len(rows)
+        return sum(1 for r in rows if r.id > start and r.id <= new_cursor)
 
     async def _apply_queue_rows(self, conn: AsyncConnection, rows: Sequence[Any], replies: dict[int, datetime]) -> None:
         by_key = {r.handoff_id: r for r in rows if r.handoff_id}

@@ -256,3 +256,16 @@ async def test_a_follow_up_alone_is_no_conversation_and_a_later_visit_counts_on_
     rep = await sources.report()
     assert (rep.conversations, rep.followups_sent, rep.user_turns) == (1, 1, 1)
     assert [(d["day"], d["conversations"]) for d in rep.daily] == [(later.date().isoformat(), 1)]
+
+
+async def test_queue_rows_beyond_a_batch_are_not_skipped(sources: Sources) -> None:
+    # q1 and q5 are known from the broker (open here); q2-q4 reached the queue only
+    for i in range(1, 6):
+        sources.queue_row(f"q{i}", f"qs{i}", T0 + timedelta(minutes=i), status="assigned",
+                          assigned_at=T0 + timedelta(minutes=i, seconds=20))
+    for i in (1, 5):
+        sources.chat(f"qs{i}", T0 + timedelta(minutes=i) - timedelta(seconds=11)).start().says(
+            "person", "contact_human_agent").handoff("explicit_request", "orders", f"q{i}").flush()
+    await sources.consume(batch_size=2)
+    rep = await sources.report()
+    assert (rep.handoffs, rep.accepted) == (5, 5)
