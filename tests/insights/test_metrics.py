@@ -269,3 +269,15 @@ async def test_queue_rows_beyond_a_batch_are_not_skipped(sources: Sources) -> No
     await sources.consume(batch_size=2)
     rep = await sources.report()
     assert (rep.handoffs, rep.accepted) == (5, 5)
+
+
+async def test_asking_again_while_queued_is_the_same_handoff(sources: Sources) -> None:
+    chat = sources.chat("again").start().says("a person", "contact_human_agent").handoff(
+        "explicit_request", "orders", "h-again-1")
+    chat.says("hello?? a PERSON", "contact_human_agent", after=60).handoff("explicit_request", "orders", "h-again-2")
+    chat.flush()
+    sources.queue_row("h-again-1", "again", T0, status="closed", closed_at=chat.now + timedelta(seconds=30),
+                      disposition="bot_restart")
+    await sources.consume()
+    rep = await sources.report()
+    assert (rep.conversations, rep.handoffs, rep.abandoned, rep.still_waiting) == (1, 1, 1, 0)
