@@ -88,10 +88,19 @@ def _insert_ignore(conn: AsyncConnection, table: sa.Table) -> Any:
 
 
 async def get_cursor(conn: AsyncConnection, name: str, *, lock: bool = False) -> int:
-    query = sa.select(t.cursor.c.position).where(t.cursor.c.name == name)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    """The source's position. ``lock``: first take the write lock, so the check that nobody moved
+    the cursor and everything the transaction then reads and writes happen under it. A no-op
+    ``UPDATE`` does that on both databases: it locks the row on PostgreSQL, and on SQLite it
+    starts the write transaction (Python's sqlite3 module begins one only at the first write, so
+    reads before it would see a snapshot another consumer may already have changed)."""
+    if lock:
+        touched = await conn.execute(
+            t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
+        if touched.rowcount == 0:
+            await conn.execute(_insert_ignore(conn, t.cursor).values(name=name, position=0, updated_at=utcnow()))
+            await conn.execute(
+                t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
+    row = (await conn.execute(sa.select(t.cursor.c.position).where(t.cursor.c.name == name))).first()
     return int(row.position) if row else 0
 
 

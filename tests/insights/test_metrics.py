@@ -281,3 +281,22 @@ async def test_asking_again_while_queued_is_the_same_handoff(sources: Sources) -
     await sources.consume()
     rep = await sources.report()
     assert (rep.conversations, rep.handoffs, rep.abandoned, rep.still_waiting) == (1, 1, 1, 0)
+
+
+async def test_two_consumers_at_once_count_everything_once(sources: Sources) -> None:
+    import asyncio
+
+    for i in range(12):
+        _served(sources, f"par{i}", f"h-par{i}", wait=10 + i, reply=5, handle=60, start=T0 + timedelta(minutes=i))
+    consumers = [sources.consumer(batch_size=7) for _ in range(2)]
+    try:
+        from bot.insights.db import create_schema
+
+        await create_schema(consumers[0].engine)
+        for _ in range(3):
+            await asyncio.gather(*(c.run_once() for c in consumers))
+    finally:
+        for c in consumers:
+            await c.dispose()
+    rep = await sources.report()
+    assert (rep.conversations, rep.handoffs, rep.accepted, rep.user_turns) == (12, 12, 12, 12)
