@@ -27,6 +27,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions_support.conversation import Context, DataUse, Reply, Turn
+from bot.actions_support.followups import remember_conversation
 from bot.actions_support.gateway import Lookup, Outcome
 from bot.actions_support.identity import Identification, customer_slots, identify
 from bot.actions_support.runtime import get_services
@@ -96,6 +97,7 @@ class ProfileAction(Action, abc.ABC):
         try:
             turn = turn_from_tracker(tracker)
             ctx, ident = await self.build_context(turn)
+            await remember_conversation(ctx.gateway, ctx.profile, turn)  # where follow-ups reach the customer
             reply = await self.respond(ctx)
             return emit(dispatcher, turn, ctx, ident, reply)
         except Exception:  # the action server must never crash on one conversation

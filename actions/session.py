@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import VIA_SYSTEMS
 from bot.actions_support.conversation import DataUse, Turn
+from bot.actions_support.followups import remember_conversation
 from bot.actions_support.identity import customer_slots, identify
 from bot.actions_support.runtime import get_services
 
@@ -55,6 +56,7 @@ class ActionSessionStart(Action):
         profile = ident.lookup.profile if ident.lookup.found else None
         if profile is None or tracker.get_slot("customer_id") == profile.customer_id:
             return []
+        await remember_conversation(services.gateway, profile, turn)  # where follow-ups reach them
         slots = customer_slots(profile, personalise=tracker.get_slot("personalisation_allowed") is not False)
         system = VIA_SYSTEMS.get(ident.via or "")
         if system:

@@ -25,8 +25,8 @@ _EXTERNAL_WITHOUT_EXAMPLES = re.compile(
     r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\."
 )
 _UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
-#: where custom actions name the responses they send
-ACTION_CODE = ("actions", "bot/actions_support", "bot/processes")
+#: where custom actions (and the handoff service) name the responses they send
+ACTION_CODE = ("actions", "bot/actions_support", "bot/processes", "bot/handoff")
 #: a response name in code: a literal "utter_x", or the start of f"utter_x_{...}"
 _RESPONSE_IN_CODE = re.compile(r"""f?["'](utter_[a-z0-9_]+)(\{)?""")
 

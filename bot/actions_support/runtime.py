@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bot.actions_support.gateway import ProfileGateway
+from bot.handoff.intake import IntakeClient
 from bot.processes.catalogue import Catalogue, default_catalogue, load_catalogue
 from bot.profile.errors import ProfileStoreUnavailable
 
@@ -33,6 +34,8 @@ class Services:
     clock: Callable[[], dt.datetime] = _utc_now
     #: secret the website signs verified identities with (None: unsigned metadata is trusted, dev only)
     identity_secret: str | None = None
+    #: the handoff service's intake (None: no service configured; the broker still brings requests)
+    handoff: IntakeClient | None = None
 
     def now(self) -> dt.datetime:
         """The shop's local time now (naive), as the process catalogue counts it."""
@@ -74,7 +77,17 @@ def build_services(settings: Any = None) -> Services:
         gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s),
         catalogue=catalogue,
         identity_secret=secret,
+        handoff=_intake_client(settings),
     )
+
+
+def _intake_client(settings: Any) -> IntakeClient | None:
+    from bot.handoff.config import service_secret
+
+    url = getattr(settings, "handoff_url", None)
+    if not url:
+        return None
+    return IntakeClient(url, service_secret(var_dir=getattr(settings, "var_dir", None)))
 
 
 _services: Services | None = None
