@@ -88,10 +88,19 @@ def _insert_ignore(conn: AsyncConnection, table: sa.Table) -> Any:
 
 
 async def get_cursor(conn: AsyncConnection, name: str, *, lock: bool = False) -> int:
-    query = sa.select(t.cursor.c.position).where(t.cursor.c.name == name)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    """The source's position. ``lock``: first take the write lock, so the check that nobody moved
+    the cursor and everything the transaction then reads and writes happen under it. A no-op
+    ``UPDATE`` does that on both databases: it locks the row on PostgreSQL, and on SQLite it
+    starts the write transaction (Python's sqlite3 module begins one only at the first write, so
+    reads before it would see a snapshot another consumer may already have changed)."""
+    if lock:
+        touched = await conn.execute(
+            t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
+        if touched.rowcount == 0:
+            await conn.execute(_insert_ignore(conn, t.cursor).values(name=name, position=0, updated_at=utcnow()))
+            await conn.execute(
+                t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
+    row = (await conn.execute(sa.select(t.cursor.c.position).where(t.cursor.c.name == name))).first()
     return int(row.position) if row else 0
 
 
@@ -273,7 +282,10 @@ class InsightsConsumer:
                 if n < self.batch_size:
                     break
         if self.queue is not None:
-            done[QUEUE] = await self._guarded(QUEUE, self.queue_pass, self.queue)
+            while n := await self._guarded(QUEUE, self.queue_pass, self.queue):
+                done[QUEUE] += n
+                if n < self.batch_size:
+                    break
         if self.profiles is not None:
             done[REQUESTS] = await self._guarded(REQUESTS, self.requests_pass, self.profiles)
         await refresh(self.engine)
@@ -346,7 +358,8 @@ class InsightsConsumer:
         return len(rows)
 
     async def queue_pass(self) -> int:
-        """New queue rows, and fresh states of the handoffs still open here."""
+        """New queue rows, and fresh states of the handoffs still open here; returns how many new
+        rows were read."""
         assert self.queue is not None
         async with self.engine.connect() as conn:
             start = await get_cursor(conn, QUEUE)
@@ -358,6 +371,8 @@ class InsightsConsumer:
             rows = list((await qconn.execute(
                 sa.select(queue_rows).where(queue_rows.c.id > start).order_by(queue_rows.c.id).limit(self.batch_size)
             )).all())
+            # the cursor covers the new rows only: an open row re-read below may lie beyond this batch
+            new_cursor = rows[-1].id if rows else start
             for chunk in _chunks(open_keys, 500):
                 rows += (await qconn.execute(sa.select(queue_rows).where(queue_rows.c.handoff_id.in_(chunk)))).all()
             rows = list({r.id: r for r in rows}.values())  # a new row may also be an open one
@@ -372,13 +387,12 @@ class InsightsConsumer:
                     replies[m[0]] = m[1]
         if not rows:
             return 0
-        new_cursor = max([start] + [r.id for r in rows if r.id > start])
         async with self.engine.begin() as conn:
             if await get_cursor(conn, QUEUE, lock=True) != start:
                 return 0
             await self._apply_queue_rows(conn, rows, replies)
             await set_cursor(conn, QUEUE, new_cursor)
-        return len(rows)
+        return sum(1 for r in rows if r.id > start and r.id <= new_cursor)
 
     async def _apply_queue_rows(self, conn: AsyncConnection, rows: Sequence[Any], replies: dict[int, datetime]) -> None:
         by_key = {r.handoff_id: r for r in rows if r.handoff_id}

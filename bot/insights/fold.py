@@ -358,6 +358,9 @@ class Fold:
         reason = conv.state.pop("pending_reason", "") or (
             EXPLICIT if last.get("intent") == "contact_human_agent" else UNSPECIFIED)
         topic = conv.state.pop("pending_topic", "") or GENERAL_TOPIC
+        if _open(conv.latest_handoff()):
+            conv.state["paused"] = True  # asked again while queued or served: the queue keeps one entry
+            return
         self._new_handoff(conv, f"{sender_id}#{event_id}", at, reason, topic)
 
     def _new_handoff(self, conv: ConversationFact, key: str, at: datetime, reason: str, topic: str) -> HandoffFact:
@@ -383,7 +386,10 @@ class Fold:
         topic = str(value.get("topic") or GENERAL_TOPIC)[:32]
         h = next((x for x in conv.handoff_list if x.key == hid), None)
         if h is None:
-            h = next((x for x in reversed(conv.handoff_list) if "#" in x.key and x.outcome in OPEN_OUTCOMES), None)
+            latest = conv.latest_handoff()
+            if _open(latest) and latest is not None and "#" not in latest.key:
+                return  # a repeated request: the queue keeps the sender's open entry and its id
+            h = latest if _open(latest) else None
         if h is None:  # a request without the action event (or after it was consumed elsewhere)
             h = self._new_handoff(conv, hid, at, reason, topic)
         h.key, h.reason, h.topic, h.changed = hid, reason, topic, True
@@ -404,6 +410,11 @@ class Fold:
             h.accept(at)
         h.changed = True
         self.days.add(h.day)
+
+
+def _open(h: HandoffFact | None) -> bool:
+    """Still waiting, or served and not finished."""
+    return h is not None and (h.outcome == WAITING or (h.outcome == ACCEPTED and h.ended_at is None))
 
 
 def _runner_up(parse: dict[str, Any], confidence: float | None) -> tuple[str, float | None]:

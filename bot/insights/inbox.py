@@ -19,7 +19,6 @@ labelled messages as a Rasa NLU YAML file for review; it is never written into `
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,9 +29,8 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.insights import schema as t
-from bot.insights.mask import mask
+from bot.insights.mask import PLACEHOLDER, mask
 
-PLACEHOLDER = re.compile(r"\[(?:email|card|phone|number|reference)\]")
 LABEL_KINDS = ("intent", "out_of_scope", "ignore")
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
 

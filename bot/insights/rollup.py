@@ -8,10 +8,12 @@ in the same transaction that removes them from it, so a report always reads comp
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.insights import schema as t
@@ -103,9 +105,24 @@ async def refresh_month(conn: AsyncConnection, month: date) -> None:
         await conn.execute(monthly.insert().from_select(names, select))
 
 
-async def refresh(engine: AsyncEngine, *, chunk: int = 50) -> int:
+async def refresh(engine: AsyncEngine, *, chunk: int = 50, attempts: int = 3) -> int:
     """Recompute every dirty day, then their months; returns how many days. ``chunk`` days per
-    transaction, each with its months, so a report never sees a month behind its days."""
+    transaction, each with its months, so a report never sees a month behind its days.
+
+    Two processes may refresh at once (the service's consumer and the ``report`` command): on
+    SQLite the later writer can find its read snapshot outdated ("database is locked" at once,
+    not after the busy timeout); the whole recompute is idempotent, so it simply runs again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _refresh(engine, chunk)
+        except OperationalError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.2 * attempt)
+    return 0
+
+
+async def _refresh(engine: AsyncEngine, chunk: int) -> int:
     async with engine.connect() as conn:  # the usual case, nothing dirty: one read, no transaction
         if (await conn.execute(sa.select(t.dirty_day.c.day).limit(1))).first() is None:
             return 0

@@ -78,7 +78,10 @@ async def test_report_counts_real_conversations_exactly(running_stack: Any) -> N
                            ("close", {"disposition": "resolved"})):
             async with http.post(f"{base}/api/conversations/{conv['id']}/{path}", json=body, headers=alice) as r:
                 assert r.status == 200, await r.text()
-        await _say(http, rasa, left, "/restart")  # the customer gives up while queued
+        # the customer starts over while queued (what a widget's "new conversation" does)
+        async with http.post(f"{rasa}/conversations/{left}/tracker/events", params={"token": settings.rasa_token},
+                             json={"event": "restart"}) as r:
+            assert r.status == 200, await r.text()
 
         after = await _settled(http, base, alice)
     delta = {k: after[k] - before[k] for k in KEYS}

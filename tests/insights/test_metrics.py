@@ -256,3 +256,47 @@ async def test_a_follow_up_alone_is_no_conversation_and_a_later_visit_counts_on_
     rep = await sources.report()
     assert (rep.conversations, rep.followups_sent, rep.user_turns) == (1, 1, 1)
     assert [(d["day"], d["conversations"]) for d in rep.daily] == [(later.date().isoformat(), 1)]
+
+
+async def test_queue_rows_beyond_a_batch_are_not_skipped(sources: Sources) -> None:
+    # q1 and q5 are known from the broker (open here); q2-q4 reached the queue only
+    for i in range(1, 6):
+        sources.queue_row(f"q{i}", f"qs{i}", T0 + timedelta(minutes=i), status="assigned",
+                          assigned_at=T0 + timedelta(minutes=i, seconds=20))
+    for i in (1, 5):
+        sources.chat(f"qs{i}", T0 + timedelta(minutes=i) - timedelta(seconds=11)).start().says(
+            "person", "contact_human_agent").handoff("explicit_request", "orders", f"q{i}").flush()
+    await sources.consume(batch_size=2)
+    rep = await sources.report()
+    assert (rep.handoffs, rep.accepted) == (5, 5)
+
+
+async def test_asking_again_while_queued_is_the_same_handoff(sources: Sources) -> None:
+    chat = sources.chat("again").start().says("a person", "contact_human_agent").handoff(
+        "explicit_request", "orders", "h-again-1")
+    chat.says("hello?? a PERSON", "contact_human_agent", after=60).handoff("explicit_request", "orders", "h-again-2")
+    chat.flush()
+    sources.queue_row("h-again-1", "again", T0, status="closed", closed_at=chat.now + timedelta(seconds=30),
+                      disposition="bot_restart")
+    await sources.consume()
+    rep = await sources.report()
+    assert (rep.conversations, rep.handoffs, rep.abandoned, rep.still_waiting) == (1, 1, 1, 0)
+
+
+async def test_two_consumers_at_once_count_everything_once(sources: Sources) -> None:
+    import asyncio
+
+    for i in range(12):
+        _served(sources, f"par{i}", f"h-par{i}", wait=10 + i, reply=5, handle=60, start=T0 + timedelta(minutes=i))
+    consumers = [sources.consumer(batch_size=7) for _ in range(2)]
+    try:
+        from bot.insights.db import create_schema
+
+        await create_schema(consumers[0].engine)
+        for _ in range(3):
+            await asyncio.gather(*(c.run_once() for c in consumers))
+    finally:
+        for c in consumers:
+            await c.dispose()
+    rep = await sources.report()
+    assert (rep.conversations, rep.handoffs, rep.accepted, rep.user_turns) == (12, 12, 12, 12)

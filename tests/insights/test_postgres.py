@@ -56,3 +56,27 @@ async def test_same_report_on_postgresql_and_sqlite(tmp_path: Path, pg_schema: s
     finally:
         lite.dispose()
         pg.dispose()
+
+
+async def test_two_consumers_at_once_on_postgresql(tmp_path: Path, pg_schema: str) -> None:
+    import asyncio
+
+    from bot.insights.db import create_schema
+
+    pg = Sources(tmp_path / "pg2", db_url=PG_URL, schema=pg_schema)
+    try:
+        _mixed_traffic(pg)
+        for i in range(8):
+            _served(pg, f"par{i}", f"h-par{i}", wait=10 + i, reply=5, handle=60)
+        consumers = [pg.consumer(batch_size=5) for _ in range(2)]
+        try:
+            await create_schema(consumers[0].engine)
+            for _ in range(4):
+                await asyncio.gather(*(c.run_once() for c in consumers))
+        finally:
+            for c in consumers:
+                await c.dispose()
+        rep = await pg.report()
+        assert (rep.conversations, rep.handoffs, rep.accepted) == (11, 10, 9)
+    finally:
+        pg.dispose()
