@@ -267,26 +267,26 @@ class SentenceEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def encode(self, texts: Iterable[str], batch_size: int = 32) -> np.ndarray:
-        """Embeddings of ``texts`` (rows in order); similar lengths are batched together."""
+    def encode(self, texts: Iterable[str]) -> np.ndarray:
+        """Embeddings of ``texts`` (rows in order), one text per run.
+
+        Not batched on purpose: dynamic int8 quantisation scales activations per
+        tensor, so a text's embedding would depend on its batch neighbours and
+        their padding. One at a time, an embedding depends on its text alone,
+        which is what makes caching by the text's hash correct and keeps
+        training and parsing consistent.
+        """
         texts = list(texts)
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        missing: list[int] = []
-        with self._lock:
-            for index, text in enumerate(texts):
-                cached = self._cache.get(self.key(text))
-                if cached is None:
-                    missing.append(index)
-                else:
-                    out[index] = cached
-        missing.sort(key=lambda i: len(texts[i]))
-        for start in range(0, len(missing), batch_size):
-            chunk = missing[start : start + batch_size]
-            vectors = self._run([texts[i] for i in chunk])
+        for index, text in enumerate(texts):
+            key = self.key(text)
             with self._lock:
-                for index, vector in zip(chunk, vectors):
-                    out[index] = vector
-                    self._remember(self.key(texts[index]), vector)
+                cached = self._cache.get(key)
+            if cached is None:
+                cached = self._run([text])[0]
+                with self._lock:
+                    self._remember(key, cached)
+            out[index] = cached
         return out
 
     def _remember(self, key: str, vector: np.ndarray) -> None:
