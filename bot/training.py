@@ -21,7 +21,7 @@ from bot.settings import ROOT
 logger = logging.getLogger(__name__)
 
 #: files and folders whose content decides the trained model
-MODEL_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/policy")
+MODEL_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "bot/policy", "bot/vocabulary.py")
 MODEL_PREFIX = "tandem-"
 
 
