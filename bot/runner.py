@@ -33,6 +33,7 @@ from typing import IO, Iterable, Sequence
 
 from sqlalchemy.engine import make_url
 
+from bot.security import PRIVATE_UMASK, bind_host, cors_origins, open_private, secure_state_dir
 from bot.settings import ROOT, Settings, apply_rasa_env
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,10 @@ class Service:
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     def start(self, env: dict[str, str], cwd: Path) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")
+        self._log = open_private(self.log_path, "ab")
         self.process = subprocess.Popen(
             self.cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, umask=PRIVATE_UMASK,  # its state files: owner only
         )
 
     def healthy(self) -> bool:
@@ -117,6 +117,8 @@ def prepare_sqlite(*urls: str) -> None:
             continue
         path = Path(parsed.database)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private from the start
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
             db.execute("PRAGMA journal_mode=WAL")
 
@@ -153,19 +155,21 @@ class Stack:
         builders = {
             "actions": lambda: Service(
                 "actions",
-                [_bin("rasa"), "run", "actions", "--actions", "actions",
+                # rasa_sdk's server on 127.0.0.1, answering only calls with the shared token
+                [sys.executable, "-m", "bot.action_server", "--actions", "actions",
                  "--port", str(settings.action_port)],
                 f"http://127.0.0.1:{settings.action_port}/health",
                 logs / "actions.log",
             ),
             "rasa": lambda: Service(
                 "rasa",
-                # Rasa's own command, with its events endpoint's schema checked once (bot/rasa_server.py)
+                # Rasa's own command, with its events endpoint's schema checked once; the API
+                # token reaches it through RASA_TOKEN in its environment (bot/rasa_server.py)
                 [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
-                 f"--auth-token={settings.rasa_token}",  # may start with "-"
                  "--model", str(model), "--endpoints", str(root / "endpoints.yml"),
                  "--credentials", str(root / "credentials.yml"),
-                 "--port", str(settings.rasa_port), "--cors", "*"],
+                 "--interface", bind_host(self.env), "--port", str(settings.rasa_port),
+                 "--cors", *cors_origins(settings.handoff_url, self.env)],
                 # /status answers only once a model is loaded (409 without one), unlike /
                 f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
                 logs / "rasa.log",
@@ -182,7 +186,7 @@ class Stack:
                 self.services[name] = builders[name]()
 
     def start(self, timeout_s: float = 240.0) -> "Stack":
-        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        secure_state_dir(self.settings.var_dir)
         if "rasa" in self.services:
             prepare_sqlite(self.settings.tracker_db_url)
         for service in self.services.values():
@@ -291,7 +295,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
         del stack
         return subprocess.call(
             [_bin("rasa"), "shell", "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml")],
-            cwd=ROOT, env={**os.environ, **settings.rasa_env()},
+            cwd=ROOT, env={**os.environ, **settings.rasa_env()}, umask=PRIVATE_UMASK,
         )
 
 
@@ -317,7 +321,7 @@ def cmd_conversation_test(args: argparse.Namespace) -> int:
                  "--stories", str(ROOT / "tests" / "conversations"),
                  "--endpoints", str(ROOT / "endpoints.yml"),
                  "--out", str(ROOT / "results"), "--fail-on-prediction-errors"],
-                cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp},
+                cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp}, umask=PRIVATE_UMASK,
             )
 
 
@@ -335,7 +339,7 @@ def _prepare_demo_data(settings: Settings, quiet: bool = False) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot", "profile", "build"], cwd=ROOT, check=True,
         env={**os.environ, **settings.rasa_env()},
-        stdout=subprocess.DEVNULL if quiet else None,
+        stdout=subprocess.DEVNULL if quiet else None, umask=PRIVATE_UMASK,
     )
 
 
