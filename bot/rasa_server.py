@@ -16,8 +16,10 @@ errors are raised (a malformed events body still gets Rasa's 400).
 It also keeps ``rasa run`` closed by default (:func:`rasa_argv`): the HTTP API token comes from
 ``RASA_TOKEN`` in the environment and is handed to Rasa's parser inside this process, so it
 never appears on a command line (``ps`` shows those to every user); the interface defaults to
-:func:`bot.security.bind_host` (127.0.0.1) instead of Rasa's 0.0.0.0; and personal data is
-masked in every log record (:mod:`bot.logmask`). Everything else is ``rasa`` unchanged.
+:func:`bot.security.bind_host` (127.0.0.1) instead of Rasa's 0.0.0.0; personal data is
+masked in every log record (:mod:`bot.logmask`); and a failed action server gets the customer
+an answer and a way to a person (:mod:`bot.action_fallback`). Everything else is ``rasa``
+unchanged.
 """
 
 from __future__ import annotations
@@ -101,10 +103,11 @@ def rasa_argv(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
 
 
 def main() -> None:
-    from bot import logmask
+    from bot import action_fallback, logmask
 
     logmask.install()
     install()
+    action_fallback.install()  # a failed action server is never silence
     from rasa.__main__ import main as rasa_main
 
     # Python's copy of argv; the kernel's (/proc/<pid>/cmdline, what ps shows) is unchanged

@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -212,6 +213,38 @@ class Stack:
             time.sleep(0.5)
         raise StackError(f"{service.name} not healthy after {timeout_s:.0f} s; log {service.log_path}:\n{service.tail()}")
 
+    def supervise(self, stop: threading.Event, poll_s: float = 1.0, first_backoff_s: float = 1.0,
+                  max_backoff_s: float = 60.0, stable_s: float = 60.0) -> None:
+        """Until ``stop`` is set: restart any child that exits, the others keep running.
+
+        Each restart waits twice as long as the one before (``first_backoff_s`` up to
+        ``max_backoff_s``), so a child that cannot start does not spin; one that then ran for
+        ``stable_s`` starts again from the shortest wait. Every exit and restart is logged
+        with the end of the child's own log.
+        """
+        failures = {name: 0 for name in self.services}
+        started = {name: time.monotonic() for name in self.services}
+        due: dict[str, float] = {}
+        while not stop.is_set():
+            now = time.monotonic()
+            for name, service in self.services.items():
+                code = service.exited()
+                if code is None:
+                    continue
+                if name not in due:
+                    failures[name] = 1 if now - started[name] >= stable_s else failures[name] + 1
+                    delay = min(max_backoff_s, first_backoff_s * 2 ** (failures[name] - 1))
+                    due[name] = now + delay
+                    logger.error("%s exited with code %s; restarting it in %.1f s (the others keep running). "
+                                 "End of %s:\n%s", name, code, delay, service.log_path, service.tail(10))
+                elif now >= due[name]:
+                    del due[name]
+                    service.stop()  # closes the old log handle
+                    service.start(self.env, self.root)
+                    started[name] = now
+                    logger.warning("%s restarted (restart %d in a row)", name, failures[name])
+            stop.wait(poll_s)
+
     def restart(self, name: str, timeout_s: float = 240.0) -> None:
         service = self.services[name]
         service.stop()
@@ -262,21 +295,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"starting {', '.join(stack.services)} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
     stack.start()
     print(_banner(settings, stack), flush=True)
-    stopping = False
+    stopping = threading.Event()
 
     def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        while not stopping:
-            for service in stack.services.values():
-                code = service.exited()
-                if code is not None:
-                    print(f"{service.name} exited with code {code}:\n{service.tail()}", file=sys.stderr)
-                    stopping = True
-            time.sleep(1)
+        stack.supervise(stopping)  # a crashed child is restarted with back-off, the others keep running
     except KeyboardInterrupt:
         pass
     finally:

@@ -28,9 +28,10 @@ _UNUSED_CHANNEL_RESPONSE = re.compile(r"The utterance '(utter_\w+)' is not used 
 def _channel_responses() -> tuple[str, ...]:
     """Responses the channel guard (size, emptiness, rate) and the Rasa process (action server
     down) answer with directly."""
+    from bot.action_fallback import RESPONSES as FALLBACK
     from bot.channels.guard import RESPONSES as GUARD
 
-    return GUARD
+    return GUARD + FALLBACK
 
 
 def form_ask_responses(domain: "object") -> set[str]:
