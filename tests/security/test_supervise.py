@@ -46,7 +46,7 @@ def test_a_crashed_child_is_restarted_with_back_off_while_the_others_run(
             for restart in (1, 2):
                 crashed = actions.process.pid
                 os.killpg(crashed, signal.SIGKILL)
-                wait_until(lambda: actions.process.pid != crashed and actions.exited() is None)
+                wait_until(lambda pid=crashed: actions.process.pid != pid and actions.exited() is None)
                 assert f"actions restarted (restart {restart} in a row)" in caplog.text
         assert caplog.text.count("actions exited with code -9") == 2  # each exit reported once
         assert "restarting it in 0.3 s" in caplog.text and "restarting it in 0.6 s" in caplog.text
