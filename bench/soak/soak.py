@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,8 @@ def report(results: Results, var_dir: Path, args: argparse.Namespace, wall_s: fl
         "args": {k: v for k, v in vars(args).items() if k != "rasa_token"}, "wall_s": round(wall_s), "turns": len(turns), "by_kind": dict(kinds),
         "conversations": len({t.sender for t in turns}),
         "errors": len(errors), "error_examples": [t.__dict__ for t in errors[:5]],
+        "error_kinds": dict(Counter(
+            (t.error or "").split(":")[0] or f"status {t.status}, {t.replies} replies" for t in errors)),
         "lost_messages": lost_messages(var_dir, turns),
         "latency_ms": {"p50": round(pct([t.latency_ms for t in turns], 50)),
                        "p99": round(pct([t.latency_ms for t in turns], 99))},
