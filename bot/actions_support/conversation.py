@@ -91,8 +91,15 @@ class DataUse:
         return cls(use, system, subject) if use else None
 
 
+#: keyword arguments of rasa_sdk's ``utter_message``: not usable as response variables
+RESERVED_VARIABLES = frozenset({"text", "image", "json_message", "template", "response", "attachment", "buttons", "elements", "custom"})
+
+
 def _variables(values: Mapping[str, Any]) -> dict[str, str]:
     """Values formatted for people; missing ones left out (a test proves no response then shows ``{x}``)."""
+    clash = RESERVED_VARIABLES.intersection(values)
+    if clash:
+        raise ValueError(f"response variables may not be named {sorted(clash)}")
     return {k: format_value(v) for k, v in values.items() if not is_missing(v) and format_value(v)}
 
 

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.handoff.auth import AgentAuth
-from bot.handoff.broker import EventBrokerConsumer
+from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
 from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
@@ -45,6 +45,7 @@ from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
 from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
+from bot.insights.web import setup_insights_routes
 from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
 from bot.settings import Settings
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
         app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_close_sockets)
     setup_routes(app)
+    setup_insights_routes(app)
     return app
 
 
@@ -90,9 +92,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                       retries=config.rasa_retries)
     app[STORE] = store
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
-    app[CONSUMER] = EventBrokerConsumer.from_url(
-        app[SERVICE], settings.event_broker_db_url, poll_interval_s=config.poll_interval_s
-    )
+    app[CONSUMER] = consumer_for(app[SERVICE], settings, poll_interval_s=config.poll_interval_s)
     try:
         yield
     finally:

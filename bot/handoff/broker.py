@@ -222,3 +222,14 @@ class EventBrokerConsumer:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def consumer_for(service: HandoffService, settings: Any, **kwargs: Any) -> Any:
+    """The consumer of the configured broker: RabbitMQ (``amqp://``, production, see
+    ``broker_pika.py``) or this module's reader of Rasa's SQL broker table (the embedded default)."""
+    url = settings.event_broker_db_url
+    if url.split(":", 1)[0] in ("amqp", "amqps"):
+        from bot.handoff.broker_pika import PikaBrokerConsumer
+
+        return PikaBrokerConsumer(service, url, queue=settings.event_queue, exchange=settings.event_exchange)
+    return EventBrokerConsumer.from_url(service, url, **kwargs)

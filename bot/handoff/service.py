@@ -288,8 +288,8 @@ class HandoffService:
             except (ValueError, TypeError) as exc:
                 logger.error("event %s: malformed handoff_request slot ignored: %s", event_id, exc)
                 return after
-            announced = known.by_handoff_id.get(req.handoff_id)
-            if announced is None and req.customer_id:
+            queued_before = known.by_handoff_id.get(req.handoff_id)
+            if queued_before is None and req.customer_id:
                 if traits is not None and req.customer_id in traits:
                     found = traits[req.customer_id]
                 else:
@@ -298,7 +298,7 @@ class HandoffService:
             conv, created = await self.store.enqueue(conn, req, known=known, event_id=event_id)
             if created:
                 logger.info("queued %s (%s) as conversation %s", sender_id, conv.topic.value, conv.id)
-            if announced is None:  # new, or the customer asked again (a timeline line was added)
+            if queued_before is None:  # new, or the customer asked again (a timeline line was added)
                 after.append(lambda conv=conv: self._after_change(conv, fresh=conv))
             return after
         if kind not in ("user", "bot", "resume", "restart", "session_started"):

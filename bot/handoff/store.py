@@ -225,6 +225,8 @@ class QueueStore:
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
+            if self.is_postgres:  # replicas starting together: one creates, the others wait
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7420730142)"))
             await conn.run_sync(metadata.create_all)
             columns = await conn.run_sync(
                 lambda sync: {c["name"] for c in sa.inspect(sync).get_columns(conversations.name)}

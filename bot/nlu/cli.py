@@ -63,6 +63,15 @@ def add_commands(subparsers: Any) -> None:
         "--show-errors", type=int, default=0, metavar="N",
         help="print up to N misclassified utterances per file to the terminal (never written to a file)",
     )
+    parser.add_argument(
+        "--no-server-rss", dest="server_rss", action="store_false",
+        help="skip starting a Rasa server to measure its resident memory with the model loaded",
+    )
+    parser.add_argument(
+        "--measure-training", action="store_true",
+        help="also time a full `rasa train` from scratch and a retrain after an NLU-only change "
+        "(each in a temporary folder with its own empty cache; several minutes)",
+    )
     parser.set_defaults(func=handle_eval_nlu)
 
 
@@ -111,7 +120,10 @@ def agent_parser(model_path: Path) -> tuple[Parser, asyncio.AbstractEventLoop]:
     def parse(text: str) -> Prediction:
         result = loop.run_until_complete(agent.parse_message(text))
         intent = result.get("intent") or {}
-        return Prediction(intent.get("name"), float(intent.get("confidence") or 0.0))
+        entities = tuple(
+            (str(e.get("entity")), str(e.get("value"))) for e in result.get("entities") or () if e.get("entity")
+        )
+        return Prediction(intent.get("name"), float(intent.get("confidence") or 0.0), entities)
 
     return parse, loop
 
@@ -163,7 +175,24 @@ def handle_eval_nlu(args: argparse.Namespace) -> int:
                 print(f"  [{label}] -> {outcome.prediction.intent} "
                       f"({outcome.prediction.confidence:.2f}): {outcome.utterance.text}")
 
+    measured: dict[str, Any] = {}
+    if args.server_rss:
+        from bot.nlu.measure import server_rss_mb
+
+        try:
+            measured["rasa_server_rss_mb"] = round(server_rss_mb(model_path), 1)
+            print(f"rasa server RSS         {measured['rasa_server_rss_mb']:7.1f} MB (model loaded, one parse done)")
+        except RuntimeError as exc:
+            print(f"eval-nlu: server RSS not measured: {exc}", file=sys.stderr)
+    if args.measure_training:
+        from bot.nlu.measure import training_seconds
+
+        measured["training_seconds"] = training_seconds()
+        for label, seconds in measured["training_seconds"].items():
+            print(f"rasa train {label:<22} {seconds:7.1f} s")
+
     meta = {
+        **measured,
         "model": str(model_path),
         "data": [str(p) for p in files],
         "limit": args.limit,

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from bot.nlu.entities import EntityScore, score_entities
 from bot.nlu.intents import BUSINESS_INTENTS, is_business_intent
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class LabelledUtterance:
     text: str
     intent: str | None
     source: str
+    #: annotated (entity type, value) pairs, when the file has them
+    entities: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Prediction:
 
     intent: str | None
     confidence: float
+    #: extracted (entity type, value) pairs, after the pipeline's synonym mapping
+    entities: tuple[tuple[str, str], ...] = ()
 
 
 Parser = Callable[[str], Prediction]
@@ -126,7 +131,10 @@ def read_bitext_csv(path: Path) -> list[LabelledUtterance]:
             intent = (row.get("intent") or "").strip()
             if not is_business_intent(intent):
                 raise EvalDataError(f"{where}: intent {intent!r} is not one of the 27 business intents")
-            rows.append(LabelledUtterance(_clean_text(row.get("text"), where), intent, path.name))
+            entity_type = (row.get("entity_type") or "").strip()
+            entity_value = (row.get("entity_value") or "").strip()
+            entities = ((entity_type, entity_value),) if entity_type and entity_value else ()
+            rows.append(LabelledUtterance(_clean_text(row.get("text"), where), intent, path.name, entities))
     if not rows:
         raise EvalDataError(f"{path}: no rows")
     return rows
@@ -224,6 +232,8 @@ class EvalReport:
     latency_ms_p99: float
     latency_ms_max: float
     extra: dict[str, Any] = field(default_factory=dict)
+    #: precision / recall per entity type (only when the data annotates entities)
+    entities: dict[str, EntityScore] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -287,6 +297,12 @@ def compute_report(outcomes: Sequence[Outcome], intents: Sequence[str] = BUSINES
         f"{o.utterance.intent} -> {o.prediction.intent}" for o in in_scope if not o.correct
     )
 
+    entity_scores: dict[str, EntityScore] = {}
+    if any(o.utterance.entities for o in outcomes):
+        entity_scores = score_entities(
+            [_group(o.utterance.entities) for o in outcomes], [_group(o.prediction.entities) for o in outcomes]
+        )
+
     latencies_ms = [o.seconds * 1000.0 for o in outcomes]
     total_seconds = sum(o.seconds for o in outcomes)
     return EvalReport(
@@ -308,7 +324,15 @@ def compute_report(outcomes: Sequence[Outcome], intents: Sequence[str] = BUSINES
         latency_ms_p50=percentile(latencies_ms, 50),
         latency_ms_p99=percentile(latencies_ms, 99),
         latency_ms_max=max(latencies_ms) if latencies_ms else math.nan,
+        entities=entity_scores,
     )
+
+
+def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for entity_type, value in pairs:
+        grouped.setdefault(entity_type, []).append(value)
+    return grouped
 
 
 # --------------------------------------------------------------------------- output
@@ -334,6 +358,13 @@ def format_table(report: EvalReport) -> str:
             f"{intent:<26} {_pct(score.precision):>9} {_pct(score.recall):>7} "
             f"{score.support:>7} {score.predicted:>9}"
         )
+    if report.entities:
+        lines += ["", f"{'entity (normalised value)':<26} {'precision':>9} {'recall':>7} {'F1':>7} {'gold':>5} {'found':>6}"]
+        for entity_type, entity in report.entities.items():
+            lines.append(
+                f"{entity_type:<26} {_pct(entity.precision):>9} {_pct(entity.recall):>7} "
+                f"{_pct(entity.f1):>7} {entity.gold:>5} {entity.predicted:>6}"
+            )
     if report.oos_accepted_as:
         taken = ", ".join(f"{k} {v}" for k, v in list(report.oos_accepted_as.items())[:8])
         lines += ["", f"out-of-scope accepted as: {taken}"]

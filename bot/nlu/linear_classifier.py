@@ -17,19 +17,33 @@ is too far away is re-labelled ``out_of_scope_intent``. Thresholds can be
 calibrated on the training data only (``auto``: a low quantile of the
 leave-one-out nearest-neighbour similarities).
 
+Dense sentence features (``encoder: minilm``, :mod:`bot.nlu.encoder`): a second
+logistic regression on the all-MiniLM-L6-v2 embedding of the message, whose
+log-probabilities are added to the sparse model's (a product of experts). The
+encoder costs several times the rest of a parse, so it is consulted only when
+the sparse model is unsure (top probability below ``encoder_gate``); a message
+whose embedding is far from every in-domain training example
+(``dense_similarity_threshold``) is out of scope. Training embeddings are cached
+on disk by a hash of the text, so retraining re-uses them.
+
 The model is stored as plain arrays (``.npz`` / JSON), no pickle.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import warnings
 from collections import defaultdict
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -46,6 +60,7 @@ logger = logging.getLogger(__name__)
 _ARRAYS = "linear_intent_model.npz"
 _REFERENCE = "training_matrix.npz"
 _META = "meta.json"
+_DENSE = "dense_model.npz"
 
 
 def sentence_blocks(message: Message) -> dict[str, sp.csr_matrix]:
@@ -215,6 +230,18 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "similarity_quantile": 0.01,
             "ranking_length": 10,
             "random_state": 42,
+            # dense sentence features: null (off) or "minilm" (bot/nlu/encoder.py)
+            "encoder": None,
+            # consult the encoder only when the sparse model's top probability is below this
+            # (1.0: always); see bench/nlu/REPORT.md for the measured trade-off
+            "encoder_gate": 0.9,
+            "dense_C": 10.0,
+            "dense_max_iter": 300,
+            # weight of the dense model's log-probabilities in the product of experts
+            "dense_weight": 1.0,
+            # an in-domain prediction whose embedding's nearest in-domain training example
+            # is less similar than this is out of scope (null: off)
+            "dense_similarity_threshold": None,
         }
 
     def __init__(
@@ -240,6 +267,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.thresholds = thresholds or {"unfamiliar": None, "similarity": None}
         self._set_reference(reference, in_domain_mask)
         self._coef_t = np.ascontiguousarray(coef.T) if coef is not None else None
+        #: dense model: coef (classes x 384), intercept, in-domain training embeddings
+        self.dense: Optional[dict[str, np.ndarray]] = None
+        self._encoder: Any = None
 
     def _set_reference(self, reference: Optional[sp.csr_matrix], mask: Optional[np.ndarray]) -> None:
         #: training examples x features (L2-normed rows) and which rows are in-domain
@@ -290,6 +320,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.intercept = model.intercept_.astype(np.float32)
         self._coef_t = np.ascontiguousarray(self.coef.T)
 
+        if self.config["encoder"]:
+            self._train_dense([m.get(TEXT) for m in examples], labels)
+
         checks_on = (
             self.config["unfamiliar_threshold"] is not None or self.config["similarity_threshold"] is not None
         )
@@ -303,6 +336,32 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         )
         self.persist()
         return self._resource
+
+    def _train_dense(self, texts: list[str], labels: np.ndarray) -> None:
+        embeddings = cached_embeddings(self._get_encoder(), texts)
+        model = LogisticRegression(
+            C=float(self.config["dense_C"]), max_iter=int(self.config["dense_max_iter"]), multi_class="multinomial",
+            random_state=self.config["random_state"],
+        )
+        with warnings.catch_warnings():
+            # a bounded number of iterations is a deliberate training-time budget
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(embeddings, labels)
+        if list(model.classes_) != list(self.classes):
+            raise ValueError("dense and sparse models disagree on the classes")
+        in_domain = labels != self.config["out_of_scope_intent"]
+        self.dense = {
+            "coef_t": np.ascontiguousarray(model.coef_.T.astype(np.float32)),
+            "intercept": model.intercept_.astype(np.float32),
+            "reference": np.ascontiguousarray(embeddings[in_domain]),
+        }
+
+    def _get_encoder(self) -> Any:
+        if self._encoder is None:
+            from bot.nlu.encoder import shared_encoder
+
+            self._encoder = shared_encoder()
+        return self._encoder
 
     def _calibrate(self, matrix: sp.csr_matrix, in_domain: np.ndarray) -> dict[str, Optional[float]]:
         needs_loo = "auto" in (self.config["unfamiliar_threshold"], self.config["similarity_threshold"])
@@ -346,11 +405,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if self.classes is None or not messages:
             return messages
         probabilities, nearest_any, nearest_in = self.predict(messages)
+        dense_near = self._consult_encoder(messages, probabilities)
         oos = self.config["out_of_scope_intent"]
         unfamiliar = self.thresholds.get("unfamiliar")
         similarity = self.thresholds.get("similarity")
         limit = int(self.config["ranking_length"]) or len(self.classes)
-        for message, probs, any_sim, in_sim in zip(messages, probabilities, nearest_any, nearest_in):
+        dense_threshold = self.config["dense_similarity_threshold"]
+        for message, probs, any_sim, in_sim, near in zip(
+            messages, probabilities, nearest_any, nearest_in, dense_near
+        ):
             if not message.get(TEXT):
                 continue
             order = np.argsort(-probs)
@@ -363,9 +426,39 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 # unlike anything we serve: out of scope, whatever the regression says
                 top = {"name": oos, "confidence": float(1.0 - in_sim)}
                 ranking = [top] + [r for r in ranking if r["name"] != oos]
+            elif dense_threshold is not None and top["name"] != oos and near < float(dense_threshold):
+                # its meaning is far from every in-domain example we have
+                top = {"name": oos, "confidence": float(1.0 - near)}
+                ranking = [top] + [r for r in ranking if r["name"] != oos]
             message.set(INTENT, top, add_to_output=True)
             message.set("intent_ranking", ranking[:limit], add_to_output=True)
         return messages
+
+    def _consult_encoder(self, messages: List[Message], probabilities: np.ndarray) -> np.ndarray:
+        """Where the sparse model is unsure, fuse in the dense model (in place).
+
+        Returns each message's similarity to its nearest in-domain training
+        embedding (1.0 where the encoder was not consulted).
+        """
+        near = np.ones(len(messages), dtype=np.float32)
+        if self.dense is None:
+            return near
+        gate = float(self.config["encoder_gate"])
+        unsure = [
+            i for i, m in enumerate(messages) if m.get(TEXT) and float(probabilities[i].max()) < gate
+        ]
+        if not unsure:
+            return near
+        embeddings = self._get_encoder().encode([messages[i].get(TEXT) for i in unsure])
+        scores = embeddings @ self.dense["coef_t"] + self.dense["intercept"]
+        scores -= scores.max(axis=1, keepdims=True)
+        log_dense = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        fused = np.log(np.maximum(probabilities[unsure], 1e-12)) + float(self.config["dense_weight"]) * log_dense
+        fused = np.exp(fused - fused.max(axis=1, keepdims=True))
+        probabilities[unsure] = fused / fused.sum(axis=1, keepdims=True)
+        if len(self.dense["reference"]):
+            near[unsure] = (embeddings @ self.dense["reference"].T).max(axis=1)
+        return near
 
     # ------------------------------------------------------------------ storage
 
@@ -387,6 +480,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 "thresholds": self.thresholds,
             }
             (model_dir / _META).write_text(json.dumps(meta))
+            if self.dense is not None:
+                np.savez(model_dir / _DENSE, **self.dense)
 
     @classmethod
     def load(
@@ -407,12 +502,54 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     mask = arrays["in_domain_mask"] if "in_domain_mask" in arrays.files else None
                 reference_path = model_dir / _REFERENCE
                 reference = sp.load_npz(reference_path).tocsr() if reference_path.exists() else None
+                dense = None
+                if (model_dir / _DENSE).exists():
+                    with np.load(model_dir / _DENSE, allow_pickle=False) as arrays:
+                        dense = {name: arrays[name] for name in arrays.files}
         except (ValueError, FileNotFoundError):
             logger.debug("LinearIntentClassifier: no trained model in %s, using an untrained one", resource.name)
             return cls(config, model_storage, resource)
         transform = FeatureTransform(meta["origins"], idf, {k: int(v) for k, v in meta["widths"].items()})
-        return cls(
+        component = cls(
             config, model_storage, resource,
             classes=np.array(meta["classes"]), coef=coef, intercept=intercept, transform=transform,
             reference=reference, in_domain_mask=mask, thresholds=meta["thresholds"],
         )
+        if dense is not None and component.config["encoder"]:
+            component.dense = dense
+            # load (and verify) the encoder now: a changed or missing file fails the model
+            # load with a clear error instead of the first customer's message
+            component._get_encoder()
+        return component
+
+
+def embedding_cache_path() -> Path:
+    """Training embeddings cache (``TANDEM_NLU_CACHE`` overrides; never committed)."""
+    from bot.nlu.encoder import EXPECTED_SHA256
+    from bot.settings import ROOT
+
+    folder = Path(os.environ.get("TANDEM_NLU_CACHE") or ROOT / "var" / "nlu-cache")
+    return folder / f"minilm-{EXPECTED_SHA256['model.safetensors'][:12]}.npz"
+
+
+def cached_embeddings(encoder: Any, texts: list[str]) -> np.ndarray:
+    """Embeddings of ``texts``, re-using (and extending) the on-disk cache keyed by text hash."""
+    path = embedding_cache_path()
+    keys = [hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
+    stored: dict[str, np.ndarray] = {}
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                stored = dict(zip(arrays["keys"].tolist(), arrays["vectors"]))
+        except (ValueError, OSError, KeyError):
+            logger.warning("embedding cache %s unreadable, recomputing", path)
+    missing = sorted({t for t, k in zip(texts, keys) if k not in stored})
+    if missing:
+        for text, vector in zip(missing, encoder.encode(missing)):
+            stored[hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()] = vector
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(partial, keys=np.array(list(stored)), vectors=np.array(list(stored.values()), dtype=np.float32))
+        partial.replace(path)
+    logger.info("embeddings: %d texts, %d computed, %d from %s", len(texts), len(missing), len(texts) - len(missing), path)
+    return np.array([stored[k] for k in keys], dtype=np.float32)

@@ -1,9 +1,11 @@
-"""Message templates that can never show a placeholder to a customer.
+"""The process catalogue's sentences, filled so that no placeholder can show.
 
 The product rule: no message shows ``{name}``, ``None``, ``<<FIRST NAME>>`` or
-any other trace of a value that was missing. Every customer-facing sentence
-the actions build from data goes through :func:`render`, which has three ways
-of coping with a missing value, chosen by the template's author:
+any other trace of a value that was missing. What the actions say are domain
+responses (``domain/<area>.yml``); the catalogue's step, outcome and risk
+sentences (``bot/processes/catalogue.yml``), which fill the statement
+response's ``{next_step}``/``{outcome}``/``{risk}``, go through :func:`render`,
+which has three ways of coping with a missing value, chosen by the author:
 
 ``{order_id}``
     required: if ``order_id`` is missing the whole *sentence* containing it is
@@ -17,8 +19,9 @@ A value is missing when it is absent, ``None``, blank, an empty collection or
 one of the strings silos use for "nothing" (``"None"``, ``"null"``, ``"nan"``
 ...). Values are formatted for people (dates as "Thursday 26 November", lists
 as "a, b and c") and stripped of brace and chevron characters, so data can't
-smuggle template syntax in either. :func:`placeholder_problems` is the check
-the template-safety tests use.
+smuggle template syntax in either; :func:`format_value` also formats the
+variables actions pass to domain responses. :func:`placeholder_problems` is the
+check the template-safety tests use.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from actions.refunds import ActionGetRefund
 from bot.actions_support.runtime import use_services
 
 from .conftest import Conversation, make_services
-from .helpers import AMELIA, AMELIA_ORDER, EMMA, IAN_ORDER, clean, three_parts
+from .helpers import AMELIA, AMELIA_ORDER, CHLOE, EMMA, IAN_ORDER, clean, three_parts
 
 REFERENCE = re.compile(r"\bR-[0-9A-F]{8}\b")
 #: what the bot says when it claims to have started something
@@ -121,7 +121,7 @@ async def test_the_data_request_lists_open_requests(domain, services, repo) -> N
         ([(ActionCheckCancelOrder, "cancel_order", {}, {})], AMELIA),  # dispatched: can't be cancelled
         ([(ActionChangeOrder, "change_order", {}, {})], AMELIA),  # dispatched: return instead
         ([(ActionTrackOrder, "track_order", {}, {})], AMELIA),
-        ([(ActionGetRefund, "get_refund", {"order_id": "4000000305"}, {})], {"customer": {"verified_email": "chloe.martin@example.com"}}),
+        ([(ActionGetRefund, "get_refund", {"order_id": "4000000305"}, {})], CHLOE),
     ],
     ids=["cancel-after-dispatch", "change-after-dispatch", "track", "refund-refused"],
 )

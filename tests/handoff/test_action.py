@@ -184,3 +184,19 @@ async def test_a_customer_who_opted_out_is_shown_to_agents_by_the_side_panes_nam
     assert listed[0]["customer_name"] == "Amelia Hart"
     detail = await (await h.client.get(f"/api/conversations/{listed[0]['id']}", headers=headers)).json()
     assert detail["profile"]["summary"]["identity"]["full_name"] == "Amelia Hart"  # what the side pane shows
+
+
+def test_only_the_handoff_service_is_given_the_queue_database(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.runner import Stack
+    from bot.settings import Settings
+
+    monkeypatch.setenv("TANDEM_HANDOFF_DB_URL", "sqlite+aiosqlite:////elsewhere/handoff.db")
+    settings = Settings.from_env({"TANDEM_VAR_DIR": str(tmp_path), "RASA_TOKEN": "t"})
+    assert "TANDEM_HANDOFF_DB_URL" not in settings.rasa_env()
+    stack = Stack(settings, services=("actions", "handoff"))
+    assert "TANDEM_HANDOFF_DB_URL" not in stack.env_for("actions")
+    assert stack.env_for("handoff")["TANDEM_HANDOFF_DB_URL"] == "sqlite+aiosqlite:////elsewhere/handoff.db"
+    monkeypatch.delenv("TANDEM_HANDOFF_DB_URL")
+    stack = Stack(settings, services=("actions", "handoff"))
+    assert stack.env_for("handoff")["TANDEM_HANDOFF_DB_URL"] == settings.handoff_db_url

@@ -323,15 +323,17 @@ async def test_an_agent_serves_a_customer_in_the_console(
         conv = await oracle.conversation_of(amelia)
         cid = conv["id"]
         opened.append(cid)
-        assert conv["customer_name"] == "Amelia" and conv["customer_id"], conv
+        # named as the profile (and the side pane) name her, by the service, not by the bot's slots
+        assert conv["customer_name"] == "Amelia Hart" and conv["customer_id"], conv
 
-        # 2. the queue shows her with the reason and how long she has waited
+        # 2. the queue shows her with the channel, her first words, the reason and how long she has waited
         item = await ui(alice.queue_item, cid)
-        assert "Amelia" in item and conv["reason"] in item and re.search(r"waiting \d+(s|m)", item), item
+        assert "Amelia Hart" in item and conv["reason"] in item and re.search(r"waiting \d+(s|m)", item), item
+        assert "web chat" in item and "“where is my order”" in item, item
         assert "waiting" in await ui(alice.queue_item_classes, cid)
 
         # reason, transcript from the Rasa tracker and profile with provenance on one screen
-        await ui(alice.select, cid, "Amelia")
+        await ui(alice.select, cid, "Amelia Hart")
         assert await ui(alice.text_of, "d-reason") == conv["reason"]
         lines = await ui(alice.wait_transcript, lambda ls: count(ls, "customer", "where is my order") == 1,
                          "with the customer's question")
@@ -382,7 +384,7 @@ async def test_an_agent_serves_a_customer_in_the_console(
         await ui(alice.delay_live_events, 2.0)
         await amelia.say("Could you send the new one to my office instead?")
         await oracle.wait_transcript(cid, "to my office")
-        await ui(alice.select, cid, "Amelia")
+        await ui(alice.select, cid, "Amelia Hart")
         await ui(alice.wait_transcript, lambda ls: count(ls, "customer", "to my office") == 1, "after the reload")
         await ui(alice.wait, lambda d: alice.delivered_late() >= 1, "the late live events delivered")
         lines = await ui(alice.wait_transcript, lambda ls: True, "settled")
@@ -394,7 +396,7 @@ async def test_an_agent_serves_a_customer_in_the_console(
         await ui(bob.log_in, "bob", AGENTS["bob"])
         item = await ui(bob.queue_item, cid)
         assert "with alice" in item and "assigned" in await ui(bob.queue_item_classes, cid), item
-        await ui(bob.select, cid, "Amelia")
+        await ui(bob.select, cid, "Amelia Hart")
         await ui(bob.wait_status, "assigned (alice)")
         buttons = await ui(bob.buttons)
         assert not (buttons["accept"] or buttons["send"] or buttons["transfer"] or buttons["handback"]
@@ -425,13 +427,17 @@ async def test_an_agent_serves_a_customer_in_the_console(
         # a second, unidentified customer: accepted and closed with a disposition
         guest = await Customer(settings).connect()
         try:
+            await guest.say("hello, I have a question")
+            await guest.expect("")
             await guest.say(ASK_FOR_AGENT)
             await guest.expect("queue")
             second = (await oracle.conversation_of(guest))["id"]
             opened.append(second)
+            # told apart from other unidentified customers by channel, first words and wait
             item = await ui(alice.queue_item, second)
-            assert "unidentified customer" in item, item
-            await ui(alice.select, second, "Unidentified customer")
+            assert "Unidentified, web chat" in item and "“hello, I have a question”" in item, item
+            assert re.search(r"waiting \d+(s|m)", item), item
+            await ui(alice.select, second, "Unidentified, web chat")
             assert "not identified" in await ui(alice.text_of, "profile")
             await ui(alice.click, "accept")
             await guest.expect("this is Alice")

@@ -180,3 +180,39 @@ def test_leave_one_out_ignores_the_row_itself() -> None:
 
     rows = sp.csr_matrix(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32))
     assert np.allclose(leave_one_out_nearest(rows, chunk=2), [0.6, 0.8, 0.8])
+
+
+def test_dense_features_bridge_words_the_sparse_model_never_saw(
+    storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the encoder (always consulted), a paraphrase sharing no word with the training
+    data is understood; the dense model survives persist and load; embeddings are cached."""
+    monkeypatch.setenv("TANDEM_NLU_CACHE", str(tmp_path / "cache"))
+    from bot.nlu.linear_classifier import embedding_cache_path
+
+    config = {"encoder": "minilm", "encoder_gate": 1.01, "unfamiliar_threshold": None}
+    trained = create(storage, **config)
+    trained.train(training_data(vectorizers))
+    assert trained.dense is not None and embedding_cache_path().is_file()
+    loaded = LinearIntentClassifier.load(
+        {**LinearIntentClassifier.get_default_config(), **config}, storage, Resource("linear"), context()
+    )
+    for component in (trained, loaded):
+        reimburse = component.process([featurise("could you reimburse me", vectorizers)])[0]
+        assert reimburse.get(INTENT)["name"] == "get_refund"
+        delivery = component.process([featurise("whereabouts is the shipment", vectorizers)])[0]
+        assert delivery.get(INTENT)["name"] == "track_order"
+
+
+def test_a_confident_sparse_answer_does_not_consult_the_encoder(
+    storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TANDEM_NLU_CACHE", str(tmp_path / "cache"))
+    component = create(storage, encoder="minilm", encoder_gate=0.0, unfamiliar_threshold=None)
+    component.train(training_data(vectorizers))
+    encoder = component._get_encoder()
+    before = len(encoder._cache)
+    component.process([featurise("a sentence never seen before by anyone", vectorizers)])
+    assert len(encoder._cache) == before

@@ -32,18 +32,31 @@ function waited(conv) {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
 }
 
+// Rasa's input channel names, as an agent says them
+const CHANNELS = { socketio: "web chat", rest: "REST API", twilio: "SMS", facebook: "Messenger", slack: "Slack",
+  telegram: "Telegram", callback: "callback API" };
+const channelName = (c) => (c.channel ? CHANNELS[c.channel] || c.channel : "unknown channel");
+
+function customerLabel(c) {
+  // the service names identified customers from their profile (the side pane's name, also when
+  // they opted out of personalisation: that concerns what the bot says, not what agents see)
+  if (c.customer_name) return c.customer_name;
+  return c.customer_id ? "Identified customer (profile unavailable)" : `Unidentified, ${channelName(c)}`;
+}
+
 function renderQueue() {
   const list = $("queue");
   list.replaceChildren();
   const convs = [...state.convs.values()].filter((c) => c.status === "waiting" || c.status === "assigned");
   convs.sort((a, b) => (a.status === b.status ? a.id - b.id : a.status === "assigned" ? -1 : 1));
   for (const c of convs) {
-    const who = c.customer_name || (c.customer_id ? `customer ${c.customer_id}` : "unidentified customer");
+    const who = customerLabel(c);
     const li = el("li", { class: `${c.status}${state.selected === c.id ? " selected" : ""}`, "data-id": String(c.id) },
       el("div", {}, el("b", {}, who), " ", c.priority > 0 ? el("span", { class: "prio" }, `P${c.priority}`) : "",
         " ", c.unread ? el("span", { class: "badge" }, String(c.unread)) : ""),
-      el("div", { class: "meta" }, `${c.topic} · ${c.status === "waiting" ? `waiting ${waited(c)}` : `with ${c.agent}`}` +
-        (c.mode !== "chat" ? ` · ${c.mode}` : "")),
+      el("div", { class: "meta" }, `${channelName(c)} · ${c.topic} · ` +
+        `${c.status === "waiting" ? `waiting ${waited(c)}` : `with ${c.agent}`}` + (c.mode !== "chat" ? ` · ${c.mode}` : "")),
+      c.first_message ? el("div", { class: "first-words" }, `“${c.first_message}”`) : "",
       el("div", { class: "meta" }, c.reason));
     li.addEventListener("click", () => select(c.id));
     list.append(li);
@@ -121,7 +134,7 @@ function showDetail(d) {
   $("detail-body").dataset.id = String(c.id);
   $("detail-placeholder").hidden = true;
   $("detail-body").hidden = false;
-  $("d-title").textContent = c.customer_name || (c.customer_id ? `Customer ${c.customer_id}` : "Unidentified customer");
+  $("d-title").textContent = customerLabel(c);
   showStatus(c);
   $("d-reason").textContent = d.reason;
   $("d-warning").hidden = !d.transcript_warning;

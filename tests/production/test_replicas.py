@@ -1,0 +1,220 @@
+"""Two replicas of tandem on the production services (PostgreSQL, Redis lock store, RabbitMQ
+broker): two Rasa servers, two action servers and two handoff services, as real processes with
+the trained model, sharing one database, one lock prefix and one queue of this run's own.
+
+One conversation's messages alternate between the Rasa replicas; conversations run at once;
+every tracker is complete and ordered; a handoff requested through one replica is answered
+through the other; one replica killed mid-conversation leaves the other carrying on, nothing
+lost. (The tests run in file order: the last one kills replica A.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import aiohttp
+import psycopg2
+import pytest
+
+from bot.runner import Stack
+from tests.conftest import isolated_settings
+from tests.production.conftest import AGENTS, build_profiles, production_services
+
+pytestmark = pytest.mark.slow
+
+#: distinct texts the assistant answers in one turn, so the order of a tracker can be checked
+TEXTS = ("hi", "what delivery options do you have?", "are you a bot?", "thanks",
+         "how long does delivery take?", "what payment methods do you accept?", "thank you", "bye")
+
+
+@pytest.fixture(scope="module")
+def replicas(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with production_services() as env:
+        build_profiles(env, tmp_path_factory.mktemp("profiles"))
+        stacks = {}
+        for name in ("a", "b"):
+            settings = isolated_settings(tmp_path_factory.mktemp(f"replica-{name}"), **env)
+            stacks[name] = Stack(settings, trained_model,
+                                 extra_env={**env, "TANDEM_VAR_DIR": str(settings.var_dir)})
+        errors: list[BaseException] = []
+
+        def start(stack: Stack) -> None:
+            try:
+                stack.start(timeout_s=600)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in stacks.values()]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors:
+                raise errors[0]
+            yield {"stacks": stacks, "db": env["TANDEM_POSTGRES_URL"]}
+        finally:
+            for stack in stacks.values():
+                stack.stop()
+
+
+def rasa_urls(replicas: dict[str, Any], names: str = "ab") -> list[str]:
+    return [replicas["stacks"][n].settings.rasa_url for n in names]
+
+
+async def say(http: aiohttp.ClientSession, url: str, sender: str, text: str) -> list[dict[str, Any]]:
+    async with http.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+def stored_events(db: str, sender: str) -> list[tuple[str, str | None]]:
+    """(type, text or action) of a conversation's stored events, in the tracker store's order."""
+    import json
+
+    with contextlib.closing(psycopg2.connect(db)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT type_name, data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+        out = []
+        for type_name, data in cur.fetchall():
+            event = json.loads(data)
+            out.append((type_name, event.get("text") if type_name in ("user", "bot") else event.get("name")))
+        return out
+
+
+def assert_complete_and_ordered(db: str, sender: str, sent: list[str]) -> None:
+    events = stored_events(db, sender)
+    assert [text for kind, text in events if kind == "user"] == sent
+    # every turn is closed: each user message is followed by the bot's turn and action_listen
+    # before the next message
+    turns, listening = 0, True
+    for kind, name in events:
+        if kind == "user":
+            assert listening, f"a message arrived inside another turn: {events}"
+            turns, listening = turns + 1, False
+        elif kind == "action" and name == "action_listen":
+            listening = True
+    assert turns == len(sent) and listening
+
+
+async def test_one_conversation_alternates_between_the_replicas(replicas: dict[str, Any]) -> None:
+    sender = f"alt-{uuid.uuid4().hex[:8]}"
+    urls = rasa_urls(replicas)
+    sent: list[str] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        for i in range(12):
+            text = TEXTS[i % len(TEXTS)]
+            replies = await say(http, urls[i % 2], sender, text)
+            assert replies, f"no answer to {text!r}"
+            sent.append(text)
+    assert_complete_and_ordered(replicas["db"], sender, sent)
+
+
+async def test_concurrent_conversations_each_complete_and_ordered(replicas: dict[str, Any]) -> None:
+    urls = rasa_urls(replicas)
+    senders = [f"conc-{uuid.uuid4().hex[:8]}" for _ in range(8)]
+
+    async def conversation(http: aiohttp.ClientSession, n: int, sender: str) -> list[str]:
+        sent = []
+        for i in range(6):
+            text = TEXTS[(n + i) % len(TEXTS)]
+            await say(http, urls[(n + i) % 2], sender, text)
+            sent.append(text)
+        return sent
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+        sent = await asyncio.gather(*(conversation(http, n, s) for n, s in enumerate(senders)))
+    for sender, texts in zip(senders, sent):
+        assert_complete_and_ordered(replicas["db"], sender, texts)
+
+
+async def handoff_login(http: aiohttp.ClientSession, url: str) -> dict[str, str]:
+    name, password = next(iter(AGENTS.items()))
+    async with http.post(f"{url}/api/login", json={"name": name, "password": password}) as resp:
+        assert resp.status == 200, await resp.text()
+        return {"Authorization": f"Bearer {(await resp.json())['token']}"}
+
+
+async def wait_for(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.1)
+
+
+def customer_lines(db: str, sender: str) -> list[str]:
+    with contextlib.closing(psycopg2.connect(db)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT m.text FROM handoff_messages m JOIN handoff_conversations c ON c.id = m.conversation_id "
+                    "WHERE c.sender_id = %s AND m.kind = 'customer' ORDER BY m.id", (sender,))
+        return [r[0] for r in cur.fetchall()]
+
+
+async def test_handoff_through_one_replica_reply_through_the_other(replicas: dict[str, Any]) -> None:
+    a, b = replicas["stacks"]["a"].settings, replicas["stacks"]["b"].settings
+    sender = f"hand-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        await say(http, a.rasa_url, sender, "hi")
+        await say(http, a.rasa_url, sender, "/contact_human_agent")
+        headers = await handoff_login(http, b.handoff_url)  # the agent works on the other replica
+
+        async def queued() -> Any:
+            async with http.get(f"{b.handoff_url}/api/queue", headers=headers) as resp:
+                return next((c for c in (await resp.json())["conversations"] if c["sender_id"] == sender), None)
+
+        conv = await wait_for(queued)
+        async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/accept", headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+        reply = f"agent reply {uuid.uuid4().hex[:6]}"
+        async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/reply", headers=headers,
+                             json={"text": reply}) as resp:
+            assert resp.status == 200, await resp.text()
+        # the customer writes on through replica A; it reaches the agent through the broker
+        await say(http, a.rasa_url, sender, "thanks, my order is late")
+        await wait_for(lambda: _async(customer_lines(replicas["db"], sender) == ["thanks, my order is late"]))
+
+        async def tracker_has_reply() -> bool:
+            async with http.get(f"{a.rasa_url}/conversations/{sender}/tracker",
+                                params={"token": a.rasa_token}) as resp:
+                events = (await resp.json())["events"]
+            return any(e.get("event") == "bot" and e.get("text") == reply for e in events)
+
+        await wait_for(tracker_has_reply)
+        async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/close", headers=headers,
+                             json={"disposition": "resolved"}) as resp:
+            assert resp.status == 200, await resp.text()
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def test_a_killed_replica_loses_nothing(replicas: dict[str, Any]) -> None:
+    stacks = replicas["stacks"]
+    urls = rasa_urls(replicas)
+    sender = f"kill-{uuid.uuid4().hex[:8]}"
+    sent: list[str] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        for i in range(4):
+            sent.append(TEXTS[i])
+            await say(http, urls[i % 2], sender, TEXTS[i])
+        for service in stacks["a"].services.values():  # replica A dies: Rasa, actions, handoff
+            service.kill()
+        for i in range(4, 8):
+            sent.append(TEXTS[i])
+            assert await say(http, urls[1], sender, TEXTS[i])
+        # a handoff after the kill still reaches the surviving handoff service's consumer
+        await say(http, urls[1], sender, "/contact_human_agent")
+        sent.append("/contact_human_agent")
+        await say(http, urls[1], sender, "is anyone there?")
+        sent.append("is anyone there?")
+        await wait_for(lambda: _async(customer_lines(replicas["db"], sender) == ["is anyone there?"]), timeout=60)
+    events = stored_events(replicas["db"], sender)
+    assert [text for kind, text in events if kind == "user"] == sent
