@@ -13,6 +13,13 @@ first re-checks the constant schema against the JSON Schema meta-schema, every t
 Here each schema is checked once and its validator reused: the same instances pass, the same
 errors are raised (a malformed events body still gets Rasa's 400).
 
+It also keeps ``rasa run`` closed by default (:func:`rasa_argv`): the HTTP API token comes from
+``RASA_TOKEN`` in the environment and is handed to Rasa's parser inside this process, so it
+never appears on a command line (``ps`` shows those to every user); the interface defaults to
+:func:`bot.security.bind_host` (127.0.0.1) instead of Rasa's 0.0.0.0; personal data is
+masked in every log record (:mod:`bot.logmask`); and a failed action server gets the customer
+an answer and a way to a person (:mod:`bot.action_fallback`).
+
 And one look-up is cached: ``Event.resolve_by_type``, called for every event Rasa reads back
 from the tracker store, walked every subclass of ``Event`` recursively each time (py-spy: 24 %
 of a turn at turn 300 of a conversation, bench/scale/REPORT.md). Here a map from type name to
@@ -22,9 +29,10 @@ later). Everything else is ``rasa`` unchanged.
 
 from __future__ import annotations
 
+import os
 import sys
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 
 def checked_validator(schema: dict[str, Any]) -> Any:
@@ -111,11 +119,32 @@ def _install_action_result_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def rasa_argv(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The arguments Rasa's own parser gets: for ``run`` (the server), the API token from
+    ``RASA_TOKEN`` and the interface from :func:`bot.security.bind_host` unless given."""
+    from bot.security import bind_host
+
+    args = ["rasa", *argv[1:]]
+    if len(args) < 2 or args[1] != "run" or (len(args) > 2 and args[2] == "actions"):
+        return args
+    given = {arg.split("=", 1)[0] for arg in args}
+    if env.get("RASA_TOKEN") and not given & {"-t", "--auth-token"}:
+        args.append(f"--auth-token={env['RASA_TOKEN']}")  # "=": a token may start with "-"
+    if not given & {"-i", "--interface"}:
+        args += ["--interface", bind_host(env)]
+    return args
+
+
 def main() -> None:
+    from bot import action_fallback, logmask
+
+    logmask.install()
     install()
+    action_fallback.install()  # a failed action server is never silence
     from rasa.__main__ import main as rasa_main
 
-    sys.argv[0] = "rasa"
+    # Python's copy of argv; the kernel's (/proc/<pid>/cmdline, what ps shows) is unchanged
+    sys.argv = rasa_argv(sys.argv, os.environ)
     rasa_main()
 
 

@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +34,7 @@ from typing import IO, Iterable, Sequence
 
 from sqlalchemy.engine import make_url
 
+from bot.security import PRIVATE_UMASK, bind_host, cors_origins, open_private, secure_state_dir
 from bot.settings import ROOT, Settings, apply_rasa_env
 
 logger = logging.getLogger(__name__)
@@ -54,11 +56,10 @@ class Service:
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     def start(self, env: dict[str, str], cwd: Path) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")
+        self._log = open_private(self.log_path, "ab")
         self.process = subprocess.Popen(
             self.cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, umask=PRIVATE_UMASK,  # its state files: owner only
         )
 
     def healthy(self) -> bool:
@@ -117,6 +118,8 @@ def prepare_sqlite(*urls: str) -> None:
             continue
         path = Path(parsed.database)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private from the start
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
             db.execute("PRAGMA journal_mode=WAL")
 
@@ -149,19 +152,21 @@ class Stack:
         builders = {
             "actions": lambda: Service(
                 "actions",
-                [_bin("rasa"), "run", "actions", "--actions", "actions",
+                # rasa_sdk's server on 127.0.0.1, answering only calls with the shared token
+                [sys.executable, "-m", "bot.action_server", "--actions", "actions",
                  "--port", str(settings.action_port)],
                 f"http://127.0.0.1:{settings.action_port}/health",
                 logs / "actions.log",
             ),
             "rasa": lambda: Service(
                 "rasa",
-                # Rasa's own command, with its events endpoint's schema checked once (bot/rasa_server.py)
+                # Rasa's own command, with its events endpoint's schema checked once; the API
+                # token reaches it through RASA_TOKEN in its environment (bot/rasa_server.py)
                 [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
-                 f"--auth-token={settings.rasa_token}",  # may start with "-"
                  "--model", str(model), "--endpoints", str(root / "endpoints.yml"),
                  "--credentials", str(root / "credentials.yml"),
-                 "--port", str(settings.rasa_port), "--cors", "*"],
+                 "--interface", bind_host(self.env), "--port", str(settings.rasa_port),
+                 "--cors", *cors_origins(settings.handoff_url, self.env)],
                 # /status answers only once a model is loaded (409 without one), unlike /
                 f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
                 logs / "rasa.log",
@@ -178,7 +183,7 @@ class Stack:
                 self.services[name] = builders[name]()
 
     def start(self, timeout_s: float = 240.0) -> "Stack":
-        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        secure_state_dir(self.settings.var_dir)
         if "rasa" in self.services:
             prepare_sqlite(self.settings.tracker_db_url)
         for name, service in self.services.items():
@@ -210,6 +215,38 @@ class Stack:
                 )
             time.sleep(0.5)
         raise StackError(f"{service.name} not healthy after {timeout_s:.0f} s; log {service.log_path}:\n{service.tail()}")
+
+    def supervise(self, stop: threading.Event, poll_s: float = 1.0, first_backoff_s: float = 1.0,
+                  max_backoff_s: float = 60.0, stable_s: float = 60.0) -> None:
+        """Until ``stop`` is set: restart any child that exits, the others keep running.
+
+        Each restart waits twice as long as the one before (``first_backoff_s`` up to
+        ``max_backoff_s``), so a child that cannot start does not spin; one that then ran for
+        ``stable_s`` starts again from the shortest wait. Every exit and restart is logged
+        with the end of the child's own log.
+        """
+        failures = {name: 0 for name in self.services}
+        started = {name: time.monotonic() for name in self.services}
+        due: dict[str, float] = {}
+        while not stop.is_set():
+            now = time.monotonic()
+            for name, service in self.services.items():
+                code = service.exited()
+                if code is None:
+                    continue
+                if name not in due:
+                    failures[name] = 1 if now - started[name] >= stable_s else failures[name] + 1
+                    delay = min(max_backoff_s, first_backoff_s * 2 ** (failures[name] - 1))
+                    due[name] = now + delay
+                    logger.error("%s exited with code %s; restarting it in %.1f s (the others keep running). "
+                                 "End of %s:\n%s", name, code, delay, service.log_path, service.tail(10))
+                elif now >= due[name]:
+                    del due[name]
+                    service.stop()  # closes the old log handle
+                    service.start(self.env, self.root)
+                    started[name] = now
+                    logger.warning("%s restarted (restart %d in a row)", name, failures[name])
+            stop.wait(poll_s)
 
     def restart(self, name: str, timeout_s: float = 240.0) -> None:
         service = self.services[name]
@@ -261,21 +298,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"starting {', '.join(stack.services)} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
     stack.start()
     print(_banner(settings, stack), flush=True)
-    stopping = False
+    stopping = threading.Event()
 
     def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        while not stopping:
-            for service in stack.services.values():
-                code = service.exited()
-                if code is not None:
-                    print(f"{service.name} exited with code {code}:\n{service.tail()}", file=sys.stderr)
-                    stopping = True
-            time.sleep(1)
+        stack.supervise(stopping)  # a crashed child is restarted with back-off, the others keep running
     except KeyboardInterrupt:
         pass
     finally:
@@ -294,7 +324,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
         del stack
         return subprocess.call(
             [_bin("rasa"), "shell", "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml")],
-            cwd=ROOT, env={**os.environ, **settings.rasa_env()},
+            cwd=ROOT, env={**os.environ, **settings.rasa_env()}, umask=PRIVATE_UMASK,
         )
 
 
@@ -320,7 +350,7 @@ def cmd_conversation_test(args: argparse.Namespace) -> int:
                  "--stories", str(ROOT / "tests" / "conversations"),
                  "--endpoints", str(ROOT / "endpoints.yml"),
                  "--out", str(ROOT / "results"), "--fail-on-prediction-errors"],
-                cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp},
+                cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp}, umask=PRIVATE_UMASK,
             )
 
 
@@ -338,7 +368,7 @@ def _prepare_demo_data(settings: Settings, quiet: bool = False) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot", "profile", "build"], cwd=ROOT, check=True,
         env={**os.environ, **settings.rasa_env()},
-        stdout=subprocess.DEVNULL if quiet else None,
+        stdout=subprocess.DEVNULL if quiet else None, umask=PRIVATE_UMASK,
     )
 
 

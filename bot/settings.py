@@ -76,6 +76,9 @@ class Settings:
     identity_secret: str | None = field(default=None, repr=False)
     #: YAML list of public holidays for working-day arithmetic (default: the catalogue's)
     holidays_file: Path | None = None
+    #: shared secret Rasa sends with every action call (endpoints.yml); the action server
+    #: refuses calls without it (bot/action_server.py). Generated into var/ when unset.
+    action_token: str = field(default="", repr=False)
     #: Redis URL of Rasa's lock store (TANDEM_REDIS_URL); unset = in-memory locks (one Rasa process)
     redis_url: str | None = None
     #: RabbitMQ exchange and queue of the event broker when EVENT_BROKER_DB_URL is amqp://
@@ -117,6 +120,7 @@ class Settings:
             profile_timeout_s=profile_timeout,
             identity_secret=env.get("TANDEM_IDENTITY_SECRET") or None,
             holidays_file=Path(env["TANDEM_HOLIDAYS_FILE"]) if env.get("TANDEM_HOLIDAYS_FILE") else None,
+            action_token=env.get("ACTION_SERVER_TOKEN") or _dev_token(var_dir, "action_token"),
             redis_url=_url(env, "TANDEM_REDIS_URL", "redis://") if env.get("TANDEM_REDIS_URL") else None,
             event_exchange=env.get("TANDEM_EVENT_EXCHANGE") or "tandem-events",
             event_queue=env.get("TANDEM_EVENT_QUEUE") or "tandem_events",
@@ -129,6 +133,7 @@ class Settings:
         env = {
             "ACTION_SERVER_URL": self.action_server_url,
             "RASA_TOKEN": self.rasa_token,
+            "ACTION_SERVER_TOKEN": self.action_token,
             "TANDEM_VAR_DIR": str(self.var_dir),
             "TANDEM_PROFILE_DB_URL": self.profile_db_url,
             "RASA_URL": self.rasa_url,
@@ -203,20 +208,25 @@ def _dialect(url: str) -> str:
     return urlsplit(url).scheme.split("+", 1)[0]
 
 
-def _dev_token(var_dir: Path) -> str:
-    """A per-installation random token kept in ``var/`` when RASA_TOKEN is unset.
+def _dev_token(var_dir: Path, name: str = "rasa_token") -> str:
+    """A per-installation random token kept in ``var/<name>`` when its variable is unset.
 
-    Production sets RASA_TOKEN; on a developer machine the token is generated
-    once so that every local process (Rasa, handoff service, CLI) agrees.
+    Production sets RASA_TOKEN / ACTION_SERVER_TOKEN; on a developer machine each token is
+    generated once so that every local process (Rasa, action server, handoff service, CLI)
+    agrees. The file is created 0600 from the start (never briefly world-readable).
     """
-    path = var_dir / "rasa_token"
+    path = var_dir / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         var_dir.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(24)
-        path.write_text(token + "\n")
-        path.chmod(0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as out:
+            out.write(token + "\n")
         return token
 
 

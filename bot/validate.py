@@ -57,6 +57,15 @@ def sent_by_an_action(name: str, code: tuple[set[str], set[str]]) -> bool:
     return name in exact or any(name.startswith(prefix) for prefix in prefixes)
 
 
+def _channel_responses() -> tuple[str, ...]:
+    """Responses the channel guard (size, emptiness, rate) and the Rasa process (action server
+    down) answer with directly, without a rule or an action."""
+    from bot.action_fallback import RESPONSES as FALLBACK
+    from bot.channels.guard import RESPONSES as GUARD
+
+    return GUARD + FALLBACK
+
+
 def form_ask_responses(domain: "object") -> set[str]:
     """Every response name a form may use to ask for one of its required slots."""
     names: set[str] = set()
@@ -103,7 +112,8 @@ def validate_project(root: Path = ROOT) -> list[str]:
         if _EXTERNAL_WITHOUT_EXAMPLES.search(message):
             continue
         unused = _UNUSED_UTTERANCE.search(message)
-        if unused and (unused.group(1) in accepted or sent_by_an_action(unused.group(1), code)):
+        if unused and (unused.group(1) in accepted or sent_by_an_action(unused.group(1), code)
+                       or unused.group(1) in _channel_responses()):
             continue
         problems.append(message)
     return problems

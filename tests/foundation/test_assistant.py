@@ -13,8 +13,8 @@ import pytest
 from rasa.core.agent import Agent, load_agent
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.core.utils import AvailableEndpoints
-from rasa.utils.endpoints import EndpointConfig
 
+from bot.action_server import endpoint_config
 from bot.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,8 @@ def driver(trained_model: Path, action_server: Settings) -> Iterator[AgentDriver
     driver.agent = driver.run(
         load_agent(
             model_path=str(trained_model),
-            endpoints=AvailableEndpoints(action=EndpointConfig(url=action_server.action_server_url)),
+            endpoints=AvailableEndpoints(action=endpoint_config(action_server.action_server_url,
+                                                                action_server.action_token)),
         )
     )
     assert driver.agent.is_ready(), "the model did not load"
