@@ -39,6 +39,10 @@ from bot.settings import ROOT, Settings, apply_rasa_env
 
 logger = logging.getLogger(__name__)
 
+#: how long a process may take to become healthy. Rasa loads TensorFlow and the model first:
+#: tens of seconds on a quiet machine, minutes on a loaded one. Waiting ends as soon as it is up.
+START_TIMEOUT_S = float(os.environ.get("TANDEM_START_TIMEOUT_S") or 600)
+
 ALL_SERVICES = ("actions", "rasa", "handoff")
 
 
@@ -182,7 +186,7 @@ class Stack:
             if name in wanted:
                 self.services[name] = builders[name]()
 
-    def start(self, timeout_s: float = 240.0) -> "Stack":
+    def start(self, timeout_s: float | None = None) -> "Stack":
         secure_state_dir(self.settings.var_dir)
         if "rasa" in self.services:
             prepare_sqlite(self.settings.tracker_db_url)
@@ -203,7 +207,8 @@ class Stack:
             return {**self.settings.handoff_env(), **self.env}
         return {k: v for k, v in self.env.items() if k != "TANDEM_HANDOFF_DB_URL"}
 
-    def wait_healthy(self, service: Service, timeout_s: float = 240.0) -> None:
+    def wait_healthy(self, service: Service, timeout_s: float | None = None) -> None:
+        timeout_s = START_TIMEOUT_S if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if service.healthy():
@@ -248,7 +253,7 @@ class Stack:
                     logger.warning("%s restarted (restart %d in a row)", name, failures[name])
             stop.wait(poll_s)
 
-    def restart(self, name: str, timeout_s: float = 240.0) -> None:
+    def restart(self, name: str, timeout_s: float | None = None) -> None:
         service = self.services[name]
         service.stop()
         service.process = None

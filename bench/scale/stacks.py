@@ -36,6 +36,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: the bench drives each sender closed-loop with no think time: lift the per-sender rate limit
+#: (bot/channels/guard.py) that would otherwise answer most of its turns with utter_rate_limited
+LOAD_TEST_ENV = {"TANDEM_RATE_LIMIT_BURST": "100000", "TANDEM_RATE_LIMIT_PER_S": "100000"}
+
+
 def isolated_settings(var_dir: Path, **overrides: str) -> Settings:
     env = {
         "TANDEM_VAR_DIR": str(var_dir),
@@ -82,7 +87,7 @@ class Embedded(Target):
         self.settings = isolated_settings(var_dir, **overrides)
         _prepare_demo_data(self.settings, quiet=True)
         self.stack = Stack(self.settings, model, services=services,
-                           extra_env={"TANDEM_VAR_DIR": str(var_dir), **(extra_env or {})})
+                           extra_env={"TANDEM_VAR_DIR": str(var_dir), **LOAD_TEST_ENV, **(extra_env or {})})
         if endpoints is not None:  # another endpoints file (the measured baseline)
             cmd = self.stack.services["rasa"].cmd
             cmd[cmd.index("--endpoints") + 1] = str(endpoints)

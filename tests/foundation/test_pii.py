@@ -41,5 +41,6 @@ def test_a_megabyte_of_hostile_text_is_masked_quickly(unit: str) -> None:
     text = unit * (1_048_576 // len(unit))
     started = time.perf_counter()
     mask(text)
-    # linear patterns take well under a second here; a quadratic one takes minutes
-    assert time.perf_counter() - started < 10
+    # a guard against catastrophic backtracking, not a speed target: linear patterns take
+    # about 0.2 s here on a quiet machine, a quadratic one hours (timings: bench/nlu/REPORT.md)
+    assert time.perf_counter() - started < 60
