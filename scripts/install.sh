@@ -28,6 +28,25 @@ if [ "${1:-}" = "--browser" ]; then
   exit 0
 fi
 
+# The website widget (widget/): npm installs the locked packages and esbuild bundles them into
+# widget/dist/ (git-ignored, served by the handoff service). Skipped while the lock file, the
+# sources and the build script are unchanged.
+build_widget() {
+  local stamp=widget/dist/.build-stamp wkey
+  wkey=$(cat widget/package.json widget/package-lock.json widget/build.mjs widget/src/*.js | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wkey" ] && [ -f widget/dist/tandem-widget.js ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install: the website widget is not built: it needs Node.js 18+ and npm (the bot works without it)" >&2
+    return 0
+  fi
+  echo "install: building the website widget (npm ci, esbuild)"
+  (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node build.mjs)
+  echo "$wkey" > "$stamp"
+}
+build_widget
+
 VENV=.venv
 STAMP="$VENV/.tandem-install-stamp"
 key=$(cat requirements.txt constraints.txt pyproject.toml scripts/install.sh | sha256sum | cut -d' ' -f1)
