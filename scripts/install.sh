@@ -4,6 +4,7 @@
 # Idempotent: a stamp keyed on the pins skips everything when nothing changed.
 #
 #   scripts/install.sh             the product (make run)
+#   scripts/install.sh --widget    only the website widget (python -m bot run calls it)
 #   scripts/install.sh --browser   and Debian's Chromium + ChromeDriver for the console's
 #                                  browser tests (make test); never a downloaded browser
 set -euo pipefail
@@ -46,6 +47,7 @@ build_widget() {
   echo "$wkey" > "$stamp"
 }
 build_widget
+[ "${1:-}" = "--widget" ] && exit 0
 
 VENV=.venv
 STAMP="$VENV/.tandem-install-stamp"

@@ -38,6 +38,7 @@ from aiohttp import web
 from bot.handoff.auth import AgentAuth
 from bot.handoff.broker import EventBrokerConsumer
 from bot.handoff.config import AgentAccount, HandoffConfig
+from bot.handoff.customer import setup_customer_routes
 from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
@@ -76,6 +77,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
         app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_close_sockets)
     setup_routes(app)
+    setup_customer_routes(app)  # widget files and endpoints, demo shop (bot/handoff/customer.py)
     return app
 
 

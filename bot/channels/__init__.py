@@ -1,0 +1,1 @@
+"""Customer channels of the Rasa server that tandem adds to Rasa's own (see credentials.yml)."""
