@@ -20,7 +20,8 @@ replies, and it may send messages into that conversation. This subclass keeps Ra
 
 Metadata: the message's ``metadata`` and ``customData`` (what web widgets send) are merged. An
 ``identity_token`` in them is kept only when it is valid for the connection's own subject; a
-connection with a verified identity adds its token when the message has none.
+connection with a verified identity adds its token when the message has none, and its verified
+``customer`` (see :func:`verified_customer`) in place of whatever the browser sent.
 
 Bot messages go out as one ``bot_uttered`` per message with its ``timestamp`` (the tracker
 event's, which the widget uses to fetch and de-duplicate what it missed), quick replies, and the
@@ -31,6 +32,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 import uuid
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -52,6 +55,28 @@ ALLOWED_METADATA = {"identity_token", "client_id", "display", "customer"}
 MAX_MESSAGE_CHARS = 10_000
 #: client message ids remembered per conversation, to process a resent message once
 REMEMBERED_IDS = 200
+
+
+def verified_customer(claims: identity_token.IdentityClaims, now: float | None = None) -> Dict[str, Any]:
+    """The verified identity in the metadata shape the actions read today
+    (``bot/actions_support/identity.py``), signed with ``TANDEM_IDENTITY_SECRET`` when one is set.
+
+    The channel checked the token's signature and expiry; this passes its result on to the
+    actions until they verify the token themselves (its ``identity_token`` travels alongside).
+    """
+    from bot.actions_support.identity import sign_identity
+
+    value, key = next(((v, k) for k, v in (("customer_number", claims.customer_number),
+                                            ("verified_email", claims.email),
+                                            ("verified_phone", claims.phone)) if v), (None, None))
+    if value is None or key is None:
+        return {}
+    issued_at = int(time.time() if now is None else now)
+    customer: Dict[str, Any] = {key: value, "issued_at": issued_at}
+    secret = os.environ.get("TANDEM_IDENTITY_SECRET")
+    if secret:
+        customer["signature"] = sign_identity(secret, value, issued_at)
+    return customer
 
 
 class TandemSocketIOOutput(SocketIOOutput):
@@ -104,6 +129,7 @@ class TandemSocketIOInput(SocketIOInput):
         self._session_secret: Optional[bytes] = None
         self._principal: Dict[str, str] = {}  # sid -> "sub:<subject>" or "anon"
         self._identity: Dict[str, str] = {}  # sid -> its verified identity token
+        self._claims: Dict[str, identity_token.IdentityClaims] = {}  # sid -> that token's claims
         self._granted: Dict[str, str] = {}  # sid -> session id
         self._seen_ids: "OrderedDict[str, OrderedDict[str, bool]]" = OrderedDict()
 
@@ -128,7 +154,7 @@ class TandemSocketIOInput(SocketIOInput):
 
     # -- ownership ---------------------------------------------------------------------------------
 
-    def principal_for(self, auth: Any) -> tuple[str, Optional[str]]:
+    def principal_for(self, auth: Any) -> tuple[str, Optional[identity_token.IdentityClaims]]:
         token = auth.get(identity_token.METADATA_KEY) if isinstance(auth, dict) else None
         if not token:
             return session_token.ANONYMOUS, None
@@ -137,7 +163,7 @@ class TandemSocketIOInput(SocketIOInput):
         except identity_token.InvalidIdentityToken as exc:
             logger.info("socket.io connection with an invalid identity token (%s): anonymous", exc)
             return session_token.ANONYMOUS, None
-        return f"sub:{claims.subject}", token
+        return f"sub:{claims.subject}", claims
 
     def _holders(self, session_id: str) -> set[str]:
         return {sid for sid, granted in self._granted.items() if granted == session_id}
@@ -205,6 +231,8 @@ class TandemSocketIOInput(SocketIOInput):
                 merged.pop(identity_token.METADATA_KEY)
         if identity_token.METADATA_KEY not in merged and sid in self._identity:
             merged[identity_token.METADATA_KEY] = self._identity[sid]
+        if sid in self._claims:
+            merged["customer"] = verified_customer(self._claims[sid])
         return merged
 
     def first_time(self, session_id: str, client_id: Any) -> bool:
@@ -223,7 +251,7 @@ class TandemSocketIOInput(SocketIOInput):
         return True
 
     def forget(self, sid: str) -> None:
-        for table in (self._principal, self._identity, self._granted):
+        for table in (self._principal, self._identity, self._claims, self._granted):
             table.pop(sid, None)
 
     # -- the blueprint -----------------------------------------------------------------------------
@@ -242,10 +270,11 @@ class TandemSocketIOInput(SocketIOInput):
         async def connect(sid: Text, _environ: Dict, auth: Optional[Dict] = None) -> bool:
             if self.jwt_key and not self._rasa_jwt_ok(auth):
                 return False
-            principal, token = self.principal_for(auth)
+            principal, claims = self.principal_for(auth)
             self._principal[sid] = principal
-            if token:
-                self._identity[sid] = token
+            if claims is not None:
+                self._identity[sid] = auth[identity_token.METADATA_KEY]
+                self._claims[sid] = claims
             return True
 
         @sio.on("disconnect", namespace=namespace)

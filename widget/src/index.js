@@ -279,14 +279,18 @@ class Widget {
       return; // the next reconnection tries again
     }
     this.synced = true;
-    const pending = new Set(this.state.outbox.map((m) => m.id));
+    const arrived = new Set();
     for (const m of data.messages || []) {
       if (m.kind === "customer") {
-        if (full && !pending.has(m.client_id)) this.line("customer", m.text, { ts: m.timestamp });
+        if (m.client_id) arrived.add(m.client_id);
+        if (full) this.line("customer", m.text, { ts: m.timestamp });
       } else {
         this.receive(m, { quiet: full });
       }
     }
+    // what the server already holds is not sent again; the rest is shown as pending and resent
+    this.state.outbox = this.state.outbox.filter((m) => !arrived.has(m.id));
+    this.save();
     if (full) for (const m of this.state.outbox) this.line("customer", m.display, { ts: m.ts, pending: true });
     if (data.conversation) this.showConversation(data.conversation);
   }
