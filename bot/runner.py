@@ -148,6 +148,8 @@ class Stack:
         self.env = {**os.environ, **settings.rasa_env(), **(extra_env or {})}
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
         self.env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # where Rasa's callback channel (credentials.yml) posts replies; a deployment sets its own
+        self.env.setdefault("TANDEM_CALLBACK_URL", "http://127.0.0.1:5034/bot")
         logs = settings.var_dir / "logs"
         self.services: dict[str, Service] = {}
         builders = {

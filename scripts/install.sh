@@ -42,8 +42,14 @@ build_widget() {
     echo "install: the website widget is not built: it needs Node.js 18+ and npm (the bot works without it)" >&2
     return 0
   fi
-  echo "install: building the website widget (npm ci, esbuild)"
-  (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node build.mjs)
+  echo "install: building the website widget (esbuild)"
+  local lock_key
+  lock_key=$(sha256sum widget/package-lock.json | cut -d' ' -f1)
+  if [ ! -f widget/node_modules/.tandem-lock ] || [ "$(cat widget/node_modules/.tandem-lock)" != "$lock_key" ]; then
+    (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock_key" > widget/node_modules/.tandem-lock
+  fi
+  (cd widget && node build.mjs)
   echo "$wkey" > "$stamp"
 }
 build_widget

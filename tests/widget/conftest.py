@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import isolated_settings
+from tests.conftest import free_port, isolated_settings
 from tests.handoff.live import AGENTS
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
@@ -25,7 +25,15 @@ def widget_built() -> Path:
 
 
 @pytest.fixture(scope="package")
-def stack(trained_model: Path, widget_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def callback_port() -> int:
+    """Where the stack's callback channel posts replies (a test's receiver listens there)."""
+    return free_port()
+
+
+@pytest.fixture(scope="package")
+def stack(
+    trained_model: Path, widget_built: Path, callback_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     from bot.runner import Stack, _prepare_demo_data
 
     settings = isolated_settings(tmp_path_factory.mktemp("widget-e2e"))
@@ -34,11 +42,12 @@ def stack(trained_model: Path, widget_built: Path, tmp_path_factory: pytest.Temp
         "TANDEM_VAR_DIR": str(settings.var_dir),
         "TANDEM_AGENTS": ",".join(f"{name}:{password}" for name, password in AGENTS.items()),
         "TANDEM_HANDOFF_POLL_S": "0.05",
+        "TANDEM_CALLBACK_URL": f"http://127.0.0.1:{callback_port}/bot",
         # position updates as soon as the queue moves (the default waits 30 s between two)
         "TANDEM_HANDOFF_POSITION_UPDATE_S": "0",
     }
     stack = Stack(settings, trained_model, extra_env=extra)
-    stack.start()
+    stack.start(timeout_s=600)  # loading the model takes minutes when the machine is shared
     try:
         yield stack
     finally:

@@ -313,7 +313,12 @@ class Widget {
     if (msg.handed_back) {
       if (this.agent) this.system(`${title(this.agent)} left the conversation`);
       this.agent = null;
-      if (!quiet) this.refreshStatus();
+      if (!quiet) this.awaitFinish(10);
+    }
+    if (!quiet) {
+      // the bot may just have queued the customer for an agent: show the position soon
+      clearTimeout(this.refreshSoon);
+      this.refreshSoon = setTimeout(() => this.refreshStatus(), 700);
     }
     if (!quiet && this.panel.hidden) {
       this.state.unread += 1;
@@ -372,6 +377,20 @@ class Widget {
       this.showConversation(data.conversation);
     } catch {
       // shown again at the next change
+    }
+  }
+
+  /** After an agent leaves, the service records how (closed or handed back) just after telling the customer. */
+  async awaitFinish(tries) {
+    for (let i = 0; i < tries; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      try {
+        const q = new URLSearchParams({ session_id: this.state.sessionId });
+        const conv = (await this.api(`/widget/api/status?${q}`)).conversation;
+        if (!conv || conv.status !== "assigned") { this.showConversation(conv); return; }
+      } catch {
+        // try again
+      }
     }
   }
 

@@ -46,7 +46,7 @@ button { font: inherit; cursor: pointer; }
 @keyframes blink { 0%, 80%, 100% { opacity: .2; } 40% { opacity: 1; } }
 @media (prefers-reduced-motion: reduce) { .dots span { animation: none; } }
 .composer { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #dcdfe4; background: #fff; }
-.composer textarea { flex: 1; resize: none; height: 40px; padding: 9px 10px; border: 1px solid #767676; border-radius: 8px; font: inherit; }
+.composer textarea { flex: 1; resize: none; overflow-y: auto; scrollbar-width: none; height: 40px; padding: 9px 10px; border: 1px solid #767676; border-radius: 8px; font: inherit; }
 .send { border: none; border-radius: 8px; padding: 0 16px; background: ${colors.primary}; color: ${colors.onPrimary}; font-weight: 600; }
 .rating { align-self: stretch; background: #fff; border: 1px solid #dcdfe4; border-radius: 12px; padding: 10px; }
 .rating fieldset { border: none; margin: 0; padding: 0; }
