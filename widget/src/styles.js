@@ -38,7 +38,7 @@ button { font: inherit; cursor: pointer; }
 .pending { opacity: .7; }
 .replies { display: flex; flex-wrap: wrap; gap: 6px; align-self: flex-start; }
 .reply { border: 1px solid ${colors.primary}; color: ${colors.primary}; background: #fff; border-radius: 16px; padding: 5px 12px; }
-.typing { align-self: flex-start; font-size: 13px; color: #3d3d3d; }
+.typing { padding: 2px 14px 4px; font-size: 13px; color: #3d3d3d; background: #f6f7f9; }
 .typing[hidden] { display: none; }
 .dots span { display: inline-block; width: 6px; height: 6px; margin: 0 1px; border-radius: 50%; background: #666;
   animation: blink 1.2s infinite both; }
