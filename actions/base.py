@@ -2,16 +2,17 @@
 
 :class:`ProfileAction` does what every business action needs and nothing
 else: build a :class:`~bot.actions_support.conversation.Turn` from the
-tracker, identify the customer without asking twice
-(:func:`bot.actions_support.identity.identify`), call the area's typed
+tracker, identify the customer (:func:`bot.actions_support.identity.identify`:
+the ``customer_id`` slot that ``action_session_start`` or an earlier action
+set, or new identifying information in this turn), call the area's typed
 function in ``bot.actions_support``, and turn its
-:class:`~bot.actions_support.conversation.Reply` into messages and slot
-events. Any failure becomes an honest message plus ``data_unavailable`` for
-the escalation policy; the action server never sees an exception.
+:class:`~bot.actions_support.conversation.Reply` into domain responses
+(``dispatcher.utter_message(response=..., **variables)``) and slot events.
+Any failure becomes ``utter_action_failed`` plus ``data_unavailable`` for the
+escalation policy; the action server never sees an exception.
 
 rasa-sdk skips abstract classes when it registers the package, so this base
-costs nothing; concrete actions register themselves in :data:`ACTIONS` so
-that the identification action can resume the request that made it ask.
+costs nothing.
 """
 
 from __future__ import annotations
@@ -22,33 +23,25 @@ import logging
 from typing import Any, Awaitable, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions_support.conversation import Context, DataUse, Reply, Turn
+from bot.actions_support.followups import remember_conversation
 from bot.actions_support.gateway import Lookup, Outcome
 from bot.actions_support.identity import Identification, customer_slots, identify
 from bot.actions_support.runtime import get_services
 
 logger = logging.getLogger(__name__)
 
-#: action name -> concrete ProfileAction class (filled by __init_subclass__)
-ACTIONS: dict[str, type["ProfileAction"]] = {}
-
-CRASH_MESSAGE = (
-    "Sorry, something went wrong on my side and I couldn't finish that. "
-    'Nothing you told me is lost: say "agent" and a colleague will take it from here.'
-)
-
-GENERAL_ONLY = "I can't reach your account details right now, so this is our general information."
-
-VIA_WORDS = {
-    "conversation": None,
-    "widget": ("your signed-in account on our website", "to recognise you"),
-    "channel": ("the phone number or messaging id you're writing from", "to recognise you"),
-    "email": ("the e-mail address you gave me", "to find your account"),
-    "order_id": ("the order number you gave me", "to find your account"),
-    "invoice_id": ("the invoice number you gave me", "to find your account"),
+#: how the customer was identified -> the system the identifier came from
+#: (the data use is ``identified_<via>``, worded in domain/privacy.yml)
+VIA_SYSTEMS = {
+    "widget": "website",
+    "channel": "messaging",
+    "email": "crm",
+    "order_id": "commerce",
+    "invoice_id": "commerce",
 }
 
 
@@ -75,11 +68,6 @@ class ProfileAction(Action, abc.ABC):
     #: False for actions that never need the customer's data (saves a lookup)
     needs_profile: bool = True
     action_name: str = ""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if not inspect.isabstract(cls) and cls.action_name:
-            ACTIONS[cls.action_name] = cls
 
     def name(self) -> Text:
         return self.action_name
@@ -109,11 +97,12 @@ class ProfileAction(Action, abc.ABC):
         try:
             turn = turn_from_tracker(tracker)
             ctx, ident = await self.build_context(turn)
+            await remember_conversation(ctx.gateway, ctx.profile, turn)  # where follow-ups reach the customer
             reply = await self.respond(ctx)
             return emit(dispatcher, turn, ctx, ident, reply)
         except Exception:  # the action server must never crash on one conversation
             logger.exception("action %s failed for conversation %s", self.name(), tracker.sender_id)
-            dispatcher.utter_message(text=CRASH_MESSAGE)
+            dispatcher.utter_message(response="utter_action_failed")
             return [SlotSet("data_unavailable", True)]
 
 
@@ -123,20 +112,15 @@ def identification_slots(turn: Turn, ctx: Context, ident: Identification) -> tup
     if profile is None or turn.slot("customer_id") == profile.customer_id:
         return {}, []
     slots = customer_slots(profile, personalise=turn.slot("personalisation_allowed") is not False)
-    uses = []
-    words = VIA_WORDS.get(ident.via or "")
-    if words:
-        system = {"widget": "website", "channel": "messaging", "order_id": "commerce", "invoice_id": "commerce"}.get(
-            ident.via or "", "crm"
-        )
-        uses.append(DataUse(words[0], system, words[1]))
+    system = VIA_SYSTEMS.get(ident.via or "")
+    uses = [DataUse(f"identified_{ident.via}", system)] if system else []
     return slots, uses
 
 
 def emit(
     dispatcher: CollectingDispatcher, turn: Turn, ctx: Context, ident: Identification, reply: Reply
 ) -> List[Dict[Text, Any]]:
-    """Send the reply's messages; return its slot events (identification and data use included)."""
+    """Send the reply's responses; return its slot events (identification and data use included)."""
     slots, uses = identification_slots(turn, ctx, ident)
     slots.update(reply.slots)
     uses += reply.data_used
@@ -145,9 +129,8 @@ def emit(
     if uses:
         known = list(turn.slot("data_used") or [])
         for use in uses:
-            sentence = use.sentence()
-            if sentence not in known:
-                known.append(sentence)
+            if use.key() not in known:
+                known.append(use.key())
         slots["data_used"] = known
     pending = turn.slot("pending_action")
     if pending and ctx.profile is not None and slots.get("pending_action", pending) == pending:
@@ -157,20 +140,12 @@ def emit(
     messages = list(reply.messages)
     if ctx.unavailable and not reply.unavailable:
         # the action answered without the customer's data: say so, honestly
-        messages.insert(0, GENERAL_ONLY)
+        dispatcher.utter_message(response="utter_general_information_only")
     for message in messages:
-        if message.strip():
-            dispatcher.utter_message(text=message)
-    return [SlotSet(name, value) for name, value in slots.items() if turn.slot(name) != value or name in reply.slots]
-
-
-def load_all_actions() -> dict[str, type[ProfileAction]]:
-    """Import every module of the ``actions`` package (as rasa-sdk does) and return :data:`ACTIONS`."""
-    import importlib
-    import pkgutil
-
-    import actions
-
-    for module in pkgutil.iter_modules(actions.__path__):
-        importlib.import_module(f"actions.{module.name}")
-    return ACTIONS
+        dispatcher.utter_message(response=message.response, **message.variables)
+    events: List[Dict[Text, Any]] = [
+        SlotSet(name, value) for name, value in slots.items() if turn.slot(name) != value or name in reply.slots
+    ]
+    if reply.followup:
+        events.append(FollowupAction(reply.followup))
+    return events

@@ -5,13 +5,15 @@ conversation nor the profile makes it obvious: ``extract_order_id`` fills it
 when the identified customer has exactly one order the request can be about
 (e.g. the only open order for "where is my order"). ``validate_order_id``
 checks a given number against the profile, so a typo is caught at once.
+Both share one identification per form run (one profile read).
 """
 
 from __future__ import annotations
 
 import abc
 import logging
-from typing import Any, Dict, Text
+import contextvars
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,20 +23,45 @@ from rasa_sdk.types import DomainDict
 from actions.base import turn_from_tracker
 from bot.actions_support.billing import find_invoice
 from bot.actions_support.common import order_candidates
+from bot.actions_support.gateway import Lookup
 from bot.actions_support.identity import identify
-from bot.actions_support.runtime import get_services
-from bot.processes.render import render
+from bot.actions_support.runtime import Services, get_services
 
 logger = logging.getLogger(__name__)
 
 
-async def _identify(tracker: Tracker):  # type: ignore[no-untyped-def]
+#: this run's identification, so extract_* and validate_* of one form run share one profile read
+_RUN_LOOKUP: contextvars.ContextVar[Lookup | None] = contextvars.ContextVar("tandem_form_lookup", default=None)
+
+
+async def _identify(tracker: Tracker) -> tuple[Services, Lookup]:
+    """The customer for this form run: identified once, on first need, then reused."""
     services = get_services()
-    ident = await identify(turn_from_tracker(tracker), services.gateway, services.identity_secret)
-    return services, ident.lookup
+    lookup = _RUN_LOOKUP.get()
+    if lookup is None:
+        lookup = (await identify(turn_from_tracker(tracker), services.gateway, services.identity_secret)).lookup
+        _RUN_LOOKUP.set(lookup)
+    return services, lookup
 
 
-class OrderFormValidation(FormValidationAction, abc.ABC):
+class ProfileFormValidation(FormValidationAction, abc.ABC):
+    """A form validator whose extract_* and validate_* methods share one identification per run."""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """Abstract, so that rasa-sdk registers only the concrete forms' validators."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        token = _RUN_LOOKUP.set(None)
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        finally:
+            _RUN_LOOKUP.reset(token)
+
+
+class OrderFormValidation(ProfileFormValidation, abc.ABC):
     """Shared by every form that needs an order number."""
 
     @abc.abstractmethod
@@ -79,13 +106,7 @@ class OrderFormValidation(FormValidationAction, abc.ABC):
         if lookup.profile.order(order_id) is not None:
             return {"order_id": order_id}
         # an identified customer gave a number that isn't theirs: most likely a typo
-        dispatcher.utter_message(
-            text=render(
-                "I can't find order {order_id} on your account. Please check the number in your order "
-                "confirmation e-mail (8 to 12 digits).",
-                {"order_id": order_id},
-            )
-        )
+        dispatcher.utter_message(response="utter_unknown_order_typo", order_id=order_id)
         return {"order_id": None}
 
 
@@ -124,7 +145,7 @@ class ValidateTrackRefundForm(OrderFormValidation):
         return "validate_track_refund_form"
 
 
-class InvoiceFormValidation(FormValidationAction, abc.ABC):
+class InvoiceFormValidation(ProfileFormValidation, abc.ABC):
     """Fills the invoice number from the order the conversation is about, or the only invoice."""
 
     @abc.abstractmethod

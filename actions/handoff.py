@@ -1,93 +1,70 @@
 """Handoff to a live agent: ``action_handoff``.
 
-The action tells the customer what happens next (a person from the right team takes over and
-sees the conversation), how long (queue position and estimated wait) and what could go wrong
-(no agent free, or outside opening hours: then a call back or an e-mail answer is offered),
-stores the request in the ``handoff_request`` slot and pauses the bot (``ConversationPaused``).
+One signed call hands the request (conversation, customer id, reason, topic, channel, first
+words) to the handoff service, which owns the queue: it reads the customer's profile for the
+priority and answers with the queue position, the estimated wait and whether we are open. The
+action tells the customer what happens next with a response of ``domain/handoff.yml`` chosen
+for that answer (a person from the right team takes over and sees the conversation; how long;
+or, with no agent free or outside opening hours, a call back or an e-mail answer), stores the
+request in the ``handoff_request`` slot and pauses the bot (``ConversationPaused``).
 
-The request reaches the handoff service durably through Rasa's event broker, so a service
-that is down loses nothing; the action also announces it to the service at once (signed, best
-effort, half a second at most) so agents see it without waiting for the broker. It reads the
-queue database for the estimate, and says so honestly when it cannot.
+When the service cannot be reached the customer is told so honestly, and the request still
+reaches the service through Rasa's event broker (the slot event), so nothing is lost; the two
+paths carry one ``handoff_id`` and the queue applies it once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from typing import Any, Dict, List, Text
 
-import aiohttp
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff.config import BusinessHours, business_hours_from_env, service_secret
-from bot.handoff.intake import announce, plan_handoff
-from bot.handoff.store import QueueStore
-from bot.settings import Settings, SettingsError
+from bot.actions_support.runtime import get_services
+from bot.handoff.intake import build_request, first_words
+from bot.handoff.texts import intake_response
+from bot.vocabulary import Slot
 
 logger = logging.getLogger(__name__)
 
-SLOTS = ("escalation_reason", "escalation_topic", "customer_id", "customer_name", "customer_segments",
-         "customer_flags")
+#: how many recent customer turns decide the topic when the policy set none
+INTENT_LOOKBACK = 8
 
 
 class ActionHandoff(Action):
-    """Created once by the action server; the queue connection is opened on first use."""
-
-    def __init__(self) -> None:
-        self._store: QueueStore | None = None
-        self._hours: BusinessHours | None = None
-        self._schema_ready = False
-        self._settings: Settings | None = None
-        self._secret: bytes | None = None
-
     def name(self) -> Text:
         return "action_handoff"
-
-    async def _queue(self) -> QueueStore | None:
-        if self._store is None:
-            try:
-                settings = Settings.from_env()
-                self._hours = business_hours_from_env()
-                self._secret = service_secret(var_dir=settings.var_dir)
-                self._settings = settings
-            except SettingsError as exc:
-                logger.error("handoff settings invalid, estimating without the queue: %s", exc)
-                self._hours = BusinessHours.always()
-                return None
-            self._store = QueueStore.from_url(settings.handoff_db_url)
-        if not self._schema_ready:
-            try:
-                await self._store.create_schema()  # idempotent; the service may not have run yet
-                self._schema_ready = True
-            except Exception as exc:  # noqa: BLE001 - the estimate degrades, the handoff goes on
-                logger.warning("handoff queue database unavailable: %s", exc)
-        return self._store
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        store = await self._queue()
-        intents = [
-            (e.get("parse_data") or {}).get("intent", {}).get("name")
-            for e in reversed(tracker.events)
-            if e.get("event") == "user"
-        ][:8]
-        plan = await plan_handoff(
+        user_events = [e for e in tracker.events if e.get("event") == "user"]
+        intents = [(e.get("parse_data") or {}).get("intent", {}).get("name") for e in reversed(user_events)]
+        request = build_request(
             sender_id=tracker.sender_id,
-            slots={name: tracker.get_slot(name) for name in SLOTS},
-            intents=intents,
-            store=store,
-            hours=self._hours or BusinessHours.always(),
+            slots={name: tracker.get_slot(name) for name in (Slot.ESCALATION_TOPIC, Slot.ESCALATION_REASON,
+                                                             Slot.CUSTOMER_ID)},
+            intents=intents[:INTENT_LOOKBACK],
+            requested_at=time.time(),
+            channel=tracker.get_latest_input_channel(),
+            first_message=first_words(e.get("text") for e in user_events),
         )
+        client = get_services().handoff
+        answer = await client.submit(request) if client is not None else None
         logger.info(
-            "handoff %s for %s: topic=%s position=%s eta=%s",
-            plan.request.handoff_id, tracker.sender_id, plan.request.topic.value,
-            plan.estimate.position, plan.estimate.eta_s,
+            "handoff %s for %s: topic=%s position=%s wait=%s",
+            request.handoff_id, tracker.sender_id, request.topic.value,
+            answer.position if answer else None, answer.wait_s if answer else None,
         )
-        if self._settings is not None and self._secret is not None:
-            async with aiohttp.ClientSession() as http:  # one per handoff: no session outlives its loop
-                await announce(http, self._settings.handoff_url, self._secret, plan.request)
-        dispatcher.utter_message(text=plan.message, buttons=plan.buttons or None)
-        return [SlotSet("handoff_request", plan.request.to_slot()), ConversationPaused()]
+        told = dataclasses.replace(
+            request,
+            position_told=answer.position if answer else None,
+            eta_told_s=answer.wait_s if answer else None,
+        )
+        response, variables = intake_response(request.topic, answer)
+        dispatcher.utter_message(response=response, **variables)
+        return [SlotSet(Slot.HANDOFF_REQUEST, told.to_slot()), ConversationPaused()]

@@ -1,68 +1,57 @@
-"""``action_identify_customer``: the answer to "what's your e-mail address or order number?".
+"""``action_identify_customer``, ``action_confirm`` and ``action_decline``.
 
-Runs when the customer gives an identifier outside a form. It verifies the
-identifier against the profile, keeps the identification in slots, and
-resumes the request that made the bot ask (``pending_action``), so the
-customer never repeats the request either.
+``action_identify_customer`` runs when the customer gives an identifier
+outside a form (the answer to "what's your e-mail address or order
+number?"). It verifies the identifier against the profile, keeps the
+identification in slots, and resumes the request that made the bot ask
+(``pending_action``) with a ``FollowupAction``, so the tracker, the stories
+and the escalation policy see the action that actually answers, and the
+customer never repeats the request.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from actions.base import ACTIONS, ProfileAction
+from actions.base import ProfileAction
 from bot.actions_support.common import unavailable
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.gateway import Outcome
+from bot.processes.render import is_missing
 
-_KIND_WORDS = {"email": "e-mail address", "order_id": "order number", "invoice_id": "invoice number"}
+IDENTIFIER_KINDS = ("email", "order_id", "invoice_id")
 
 
 class ActionIdentifyCustomer(ProfileAction):
     action_name = "action_identify_customer"
 
-    async def handle(self, ctx: Context) -> Reply:
-        pending = ctx.turn.slot("pending_action")
+    def handle(self, ctx: Context) -> Reply:
         if ctx.unavailable:
-            return unavailable("your account", "Please try again in a few minutes.")
+            return unavailable("utter_unavailable_account")
         profile = ctx.profile
         if profile is not None:
             reply = Reply()
             if ctx.turn.slot("customer_id") != profile.customer_id:
                 name = ctx.turn.slot("customer_name") if ctx.personalise else None
-                if name is None and ctx.personalise:
+                if is_missing(name) and ctx.personalise:
                     name = profile.greeting_name
-                reply.say("Thanks[[, {name}]]: I've found your account.", {"name": name})
-            action_cls = ACTIONS.get(pending or "")
-            if action_cls is not None and action_cls is not type(self):
-                resumed = await action_cls().respond(ctx)
-                reply.extend(resumed)
+                reply.say("utter_found_account" if is_missing(name) else "utter_found_account_named", name=name)
+            pending = ctx.turn.slot("pending_action")
+            if pending and pending != self.action_name:
+                reply.followup = pending
             else:
-                reply.say("What can I help you with?")
-            if "pending_action" not in reply.slots:
-                reply.slots["pending_action"] = None
+                reply.say("utter_what_can_i_help_with")
+            reply.slots["pending_action"] = None
             return reply
-        given = [kind for kind in ("email", "order_id", "invoice_id") if ctx.turn.entities.get(kind)]
+        given = [kind for kind in IDENTIFIER_KINDS if ctx.turn.entities.get(kind)]
         reply = Reply()
         if not given:
-            reply.say(
-                "Sorry, I didn't catch an e-mail address or an order number in that. "
-                "An order number has 8 to 12 digits and is in your order confirmation e-mail."
-            )
-            return reply
+            return reply.say("utter_identifier_not_caught")
         kind = given[0]
         if ctx.lookup.outcome is Outcome.AMBIGUOUS:
-            reply.say(
-                "That {what} belongs to more than one account, so I can't tell which is yours. "
-                "Could you give me an order number instead?",
-                {"what": _KIND_WORDS[kind]},
-            )
+            reply.say(f"utter_identifier_ambiguous_{kind}")
         else:
-            reply.say(
-                "I couldn't find an account with that {what}. You can try another e-mail address or order number, "
-                'or say "agent" and a colleague will help.',
-                {"what": _KIND_WORDS[kind]},
-            )
+            reply.say(f"utter_identifier_not_found_{kind}")
         # forget the identifier that didn't match, so it is not tried again
         clear: dict[str, Any] = {k: None for k in given}
         reply.slots.update(clear)
@@ -81,8 +70,7 @@ class ActionConfirm(ProfileAction):
             return await orders.cancel_order(ctx)
         if ctx.turn.slot("delete_confirmation"):
             return await account.delete_account(ctx)
-        opening = "Thank you." if ctx.sensitive else "Great."
-        return Reply().say(opening + " Is there anything else I can help with?")
+        return Reply().say("utter_confirm_nothing_waiting_gently" if ctx.sensitive else "utter_confirm_nothing_waiting")
 
 
 class ActionDecline(ProfileAction):
@@ -98,4 +86,4 @@ class ActionDecline(ProfileAction):
             return orders.keep_order(ctx)
         if ctx.turn.slot("delete_confirmation"):
             return account.keep_account(ctx)
-        return Reply().say("All right. Is there anything else I can help with?")
+        return Reply().say("utter_decline_nothing_waiting")

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.profile.cli",
     "bot.handoff.cli",
     "bot.processes.cli",
+    "bot.insights.cli",
 )
 
 

@@ -7,7 +7,7 @@ first re-checks the constant schema against the JSON Schema meta-schema, every t
 - every action server response (``RemoteAction._validate_action_result``): py-spy put 54% of a
   handoff turn there;
 - the body of every ``POST /conversations/{id}/tracker/events`` (how agents' replies reach
-  customers, see ``bot/handoff/rasa_client.py``): 75% of that endpoint, 115 ms per request on
+  customers, see ``bot/rasa_api.py``): 75% of that endpoint, 115 ms per request on
   this machine (bench/handoff/REPORT.md).
 
 Here each schema is checked once and its validator reused: the same instances pass, the same

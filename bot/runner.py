@@ -121,10 +121,6 @@ def prepare_sqlite(*urls: str) -> None:
             db.execute("PRAGMA journal_mode=WAL")
 
 
-def handoff_available() -> bool:
-    return importlib.util.find_spec("bot.handoff.cli") is not None
-
-
 class Stack:
     """A set of tandem processes configured from one :class:`Settings`."""
 
@@ -139,7 +135,7 @@ class Stack:
         self.settings = settings
         self.root = root
         self.model = model
-        wanted = [s for s in services if s != "handoff" or handoff_available()]
+        wanted = list(services)
         unknown = set(wanted) - set(ALL_SERVICES)
         if unknown:
             raise ValueError(f"unknown services: {sorted(unknown)}")
@@ -187,8 +183,8 @@ class Stack:
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
         if "rasa" in self.services:
             prepare_sqlite(self.settings.tracker_db_url)
-        for service in self.services.values():
-            service.start(self.env, self.root)
+        for name, service in self.services.items():
+            service.start(self.env_for(name), self.root)
         try:
             for service in self.services.values():
                 self.wait_healthy(service, timeout_s)
@@ -196,6 +192,13 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def env_for(self, name: str) -> dict[str, str]:
+        """The process environment of service ``name``: the queue database only for the handoff
+        service (the action server reaches the queue through the service's intake)."""
+        if name == "handoff":
+            return {**self.settings.handoff_env(), **self.env}
+        return {k: v for k, v in self.env.items() if k != "TANDEM_HANDOFF_DB_URL"}
 
     def wait_healthy(self, service: Service, timeout_s: float = 240.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -214,7 +217,7 @@ class Stack:
         service = self.services[name]
         service.stop()
         service.process = None
-        service.start(self.env, self.root)
+        service.start(self.env_for(name), self.root)
         self.wait_healthy(service, timeout_s)
 
     def stop(self) -> None:

@@ -110,13 +110,14 @@ class Settings:
         )
 
     def rasa_env(self) -> dict[str, str]:
-        """Environment variables that ``endpoints.yml`` refers to."""
+        """Environment variables of the Rasa and action-server processes (``endpoints.yml``
+        refers to some). The handoff queue's database is not among them: only the handoff
+        service opens it (:meth:`handoff_env`); the action server talks to the service."""
         env = {
             "ACTION_SERVER_URL": self.action_server_url,
             "RASA_TOKEN": self.rasa_token,
             "TANDEM_VAR_DIR": str(self.var_dir),
             "TANDEM_PROFILE_DB_URL": self.profile_db_url,
-            "TANDEM_HANDOFF_DB_URL": self.handoff_db_url,
             "RASA_URL": self.rasa_url,
             "HANDOFF_URL": self.handoff_url,
             "RASA_PORT": str(self.rasa_port),
@@ -134,6 +135,11 @@ class Settings:
         env["EVENT_BROKER_DB_URL"] = self.event_broker_db_url
         env["EVENT_BROKER_DIALECT"] = _dialect(self.event_broker_db_url)
         return env
+
+
+    def handoff_env(self) -> dict[str, str]:
+        """What the handoff service's process needs on top of :meth:`rasa_env`."""
+        return {"TANDEM_HANDOFF_DB_URL": self.handoff_db_url}
 
 
 def _dialect(url: str) -> str:

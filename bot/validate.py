@@ -2,9 +2,12 @@
 
 Rasa 3.6's validator reports the responses a form uses to ask for its slots
 (``utter_ask_<form>_<slot>`` / ``utter_ask_<slot>``) as "not used in any story
-or rule", because forms run them internally. Those, and only those, are
-accepted here, after checking that each one really belongs to a form's
-required slot; any other warning fails the run.
+or rule", because forms run them internally; it says the same of the
+responses custom actions send (``dispatcher.utter_message(response=...)``).
+Those, and only those, are accepted here: a form's ask response after checking
+that it belongs to a form's required slot, an action's response after finding
+its name in the actions' code (:func:`action_responses`); any other warning
+fails the run.
 """
 
 from __future__ import annotations
@@ -21,7 +24,37 @@ from bot.settings import ROOT
 _EXTERNAL_WITHOUT_EXAMPLES = re.compile(
     r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\."
 )
-_UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_ask_\w+)' is not used in any story or rule\.")
+_UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
+#: where custom actions (and the handoff service) name the responses they send
+ACTION_CODE = ("actions", "bot/actions_support", "bot/processes", "bot/handoff")
+#: a response name in code: a literal "utter_x", or the start of f"utter_x_{...}"
+_RESPONSE_IN_CODE = re.compile(r"""f?["'](utter_[a-z0-9_]+)(\{)?""")
+
+
+def action_responses(root: Path = ROOT) -> tuple[set[str], set[str]]:
+    """The response names custom actions send: (exact names, name prefixes).
+
+    A prefix comes from an f-string (``f"utter_identity_for_{purpose}"``) or
+    from :func:`bot.actions_support.common.with_known`, which adds
+    ``_with_<facts>`` to a literal name.
+    """
+    exact: set[str] = set()
+    prefixes: set[str] = set()
+    for folder in ACTION_CODE:
+        for path in sorted((root / folder).glob("*.py")):
+            for match in _RESPONSE_IN_CODE.finditer(path.read_text(encoding="utf-8")):
+                name, formatted = match.group(1), match.group(2)
+                if formatted:
+                    prefixes.add(name)
+                else:
+                    exact.add(name)
+                    prefixes.add(f"{name}_with_")
+    return exact, prefixes
+
+
+def sent_by_an_action(name: str, code: tuple[set[str], set[str]]) -> bool:
+    exact, prefixes = code
+    return name in exact or any(name.startswith(prefix) for prefix in prefixes)
 
 
 def form_ask_responses(domain: "object") -> set[str]:
@@ -62,6 +95,7 @@ def validate_project(root: Path = ROOT) -> list[str]:
         }
     problems += [f"{name}: failed" for name, ok in checks.items() if not ok]
     accepted = form_ask_responses(domain)
+    code = action_responses(root)
     for warning in caught:
         message = str(warning.message)
         if not _is_rasa_warning(warning) or _expected_by_rasa(warning):
@@ -69,7 +103,7 @@ def validate_project(root: Path = ROOT) -> list[str]:
         if _EXTERNAL_WITHOUT_EXAMPLES.search(message):
             continue
         unused = _UNUSED_UTTERANCE.search(message)
-        if unused and unused.group(1) in accepted:
+        if unused and (unused.group(1) in accepted or sent_by_an_action(unused.group(1), code)):
             continue
         problems.append(message)
     return problems

@@ -6,7 +6,7 @@ WebSockets, connects N socket.io customers (the website widget's channel) and ru
 
 1. **arrivals**: the N customers ask for a person at random moments (Poisson arrivals, mean
    ``--arrival-rate`` per second). Measured: the customer's emit → the conversation on an agent
-   console (the action announces it; the broker event follows); emit → the customer being told
+   console (the action's intake call queues it; the broker event follows); emit → the customer being told
    position and wait; and, for reference, Rasa's part: emit → the timestamp Rasa gave the
    ``handoff_request`` slot event (when the action's result came back).
 2. **conversations**: agents accept every conversation (N open at once), then for

@@ -23,36 +23,30 @@ def create_account(ctx: Context) -> Reply:
     reply = Reply()
     profile = ctx.profile
     if profile is not None and profile.account.status not in (None, "closed"):
-        reply.use("your account status", ctx.system_of("account", "commerce"), "to see whether you already have an account")
-        reply.say(
-            "You already have an account with us[[ under {email}]], so there's no need for a new one. "
-            'If you can\'t sign in, use "Forgot password" on the sign-in page.',
-            {"email": mask_email(profile.email)},
-        )
+        reply.use("account_status", ctx.system_of("account", "commerce"))
+        email = mask_email(profile.email)
+        reply.say("utter_account_exists_with_email" if email else "utter_account_exists", email=email)
         return reply
-    reply.say("You can open an account on our website or app with your name, e-mail address and a password.")
+    reply.say("utter_open_account")
     reply.add_statement(ctx.statement(Case("account_creation")))
     return reply
 
 
 def check_delete_account(ctx: Context) -> Reply:
     if ctx.unavailable:
-        return unavailable("your account", "Nothing has been changed.")
+        return unavailable("utter_unavailable_account_unchanged")
     profile = ctx.profile
     if profile is None:
-        return ask_identity(ctx, "action_check_delete_account", "close your account")
+        return ask_identity(ctx, "action_check_delete_account", "close_account")
     reply = Reply()
     open_items = len(profile.open_orders()) + len(profile.open_returns()) + len(profile.open_refunds())
-    reply.use("your open orders, returns and refunds", "commerce", "to tell you what closing the account waits for")
-    reply.say(
-        "Closing your account removes your saved addresses, wish lists and access to your order history."
-    )
-    if open_items:
-        reply.say(
-            "You have {n} open order, return or refund; the account closes once {it} finished.",
-            {"n": open_items, "it": "it's" if open_items == 1 else "they're"},
-        )
-    reply.say("Shall I start closing your account?")
+    reply.use("open_items", "commerce")
+    reply.say("utter_closing_account_removes")
+    if open_items == 1:
+        reply.say("utter_closing_waits_for_one")
+    elif open_items:
+        reply.say("utter_closing_waits_for_many", n=open_items)
+    reply.say("utter_confirm_close_account")
     reply.slots["delete_confirmation"] = True
     return reply
 
@@ -60,51 +54,42 @@ def check_delete_account(ctx: Context) -> Reply:
 async def delete_account(ctx: Context) -> Reply:
     reply = Reply()
     if not ctx.turn.slot("delete_confirmation"):
-        reply.say("There's nothing waiting for your confirmation.")
+        reply.say("utter_nothing_waiting_for_confirmation")
         return reply
     reply.slots["delete_confirmation"] = None
     if ctx.unavailable:
-        return unavailable("your account", "Nothing has been changed.")
+        return unavailable("utter_unavailable_account_unchanged")
     profile = ctx.profile
     if profile is None:
-        return ask_identity(ctx, "action_check_delete_account", "close your account")
+        return ask_identity(ctx, "action_check_delete_account", "close_account")
     reference, failed = await start_request(
         ctx,
         "account_deletion",
-        what="the closing of your account",
-        fallback="Your account is unchanged: please ask again in a few minutes.",
     )
     if failed is not None:
         return failed
-    reply.say("I've started closing your account[[ (reference {reference})]].", {"reference": reference})
+    reply.say("utter_account_closing_started", reference=reference)
     reply.add_statement(ctx.statement(Case("account_deletion", facts={"email": mask_email(profile.email)})))
-    reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to send the confirmation link")
+    reply.use("email_confirmation_link", ctx.system_of("emails", "crm"))
     return reply
 
 
 def keep_account(ctx: Context) -> Reply:
     reply = Reply()
     reply.slots["delete_confirmation"] = None
-    reply.say("No problem, your account stays open.")
+    reply.say("utter_account_kept")
     return reply
 
 
 def edit_account(ctx: Context) -> Reply:
     reply = Reply()
-    reply.say(
-        "You can change your name, e-mail address, phone number and password under Account > Profile. "
-        "A new e-mail address needs confirming with the link we send to it."
-    )
+    reply.say("utter_edit_account")
     profile = ctx.profile
     if profile is not None and ctx.personalise:
-        stale = sorted(name for name, prov in profile.fields.items() if prov.stale and name in ("phones", "address", "emails"))
+        stale = [name for name in ("address", "emails", "phones") if (prov := profile.fields.get(name)) and prov.stale]
         if stale:
-            words = {"phones": "phone number", "address": "address", "emails": "e-mail address"}
-            reply.use("when your contact details were last updated", "crm", "to suggest what to check")
-            reply.say(
-                "Your {fields} {have} not been updated for a long time, so it's worth checking while you're there.",
-                {"fields": " and ".join(words[s] for s in stale), "have": "have" if len(stale) > 1 else "has"},
-            )
+            reply.use("contact_details_age", "crm")
+            reply.say(f"utter_stale_contact_details_{'_'.join(stale)}")
     return reply
 
 
@@ -114,22 +99,16 @@ async def recover_password(ctx: Context) -> Reply:
     reply = Reply()
     email = mask_email(ctx.profile.email) if ctx.profile is not None else None
     if email:
-        reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to tell you where the reset link goes")
+        reply.use("email_reset_link", ctx.system_of("emails", "crm"))
     if ctx.profile is not None:
         reference, failed = await start_request(
             ctx,
             "password_recovery",
-            what="your request for help with your password",
-            fallback='The "Forgot password" link on the sign-in page works without it.',
         )
         if failed is not None:
             reply.extend(failed)
         else:
-            reply.say(
-                "I've noted your request on your account[[ (reference {reference})]], so if the reset link doesn't "
-                "arrive, an agent can help you straight away without asking you everything again.",
-                {"reference": reference},
-            )
+            reply.say("utter_password_help_noted", reference=reference)
     reply.add_statement(ctx.statement(Case("password_recovery", facts={"email": email})))
     return reply
 
@@ -138,18 +117,11 @@ def registration_problems(ctx: Context) -> Reply:
     reply = Reply()
     profile = ctx.profile
     if profile is not None:
-        reply.use("your account", ctx.system_of("account", "commerce"), "to check whether you're already registered")
-        reply.say(
-            "You're already registered[[ as {email}]], which is why sign-up doesn't work: "
-            'use "Forgot password" on the sign-in page instead.',
-            {"email": mask_email(profile.email)},
-        )
+        reply.use("account_registration", ctx.system_of("account", "commerce"))
+        email = mask_email(profile.email)
+        reply.say("utter_already_registered_as" if email else "utter_already_registered", email=email)
         return reply
-    reply.say(
-        "Sorry the sign-up isn't working. The usual causes are an e-mail address that's already registered "
-        '(then use "Forgot password"), a password shorter than 8 characters, or a confirmation e-mail caught by '
-        'a spam filter. If none of those is it, tell me what the error says, or say "agent".'
-    )
+    reply.say("utter_registration_problems")
     return reply
 
 
@@ -158,11 +130,7 @@ def switch_account(ctx: Context) -> Reply:
     profile = ctx.profile
     current = profile.account.type if profile is not None else None
     if current:
-        reply.use("your account type", ctx.system_of("account", "crm"), "to tell you what you can switch to")
-    reply.say("You have a {current} account.", {"current": current})
-    reply.say(
-        "You can switch account type (for example from a personal to a business account, or to premium "
-        "membership) under Account > Membership; the change applies from your next billing date and you'll "
-        "see any price difference before you confirm."
-    )
+        reply.use("account_type", ctx.system_of("account", "crm"))
+        reply.say("utter_current_account_type", current=current)
+    reply.say("utter_switch_account")
     return reply

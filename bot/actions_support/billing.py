@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.actions_support.common import ask_identity, money, unavailable
+from bot.actions_support.common import ask_identity, money, unavailable, with_known
 from bot.actions_support.conversation import Context, Reply, mask_email
 from bot.actions_support.process_requests import start_request
-from bot.processes.render import join_words
+from bot.processes.calendar import format_day
+from bot.processes.render import is_missing, join_words
 from bot.processes.statement import Case
-from bot.profile.model import CustomerProfile, Invoice, InvoiceStatus, PaymentMethod
+from bot.profile.model import CustomerProfile, Invoice, PaymentMethod
 
 __all__ = ["check_invoice", "get_invoice", "payment_issue", "payment_methods", "find_invoice"]
-
-_INVOICE_STATES = {
-    InvoiceStatus.OPEN: "still open (not paid yet)",
-    InvoiceStatus.PAID: "paid",
-    InvoiceStatus.CREDITED: "credited (cancelled and refunded)",
-}
-
 
 def find_invoice(profile: CustomerProfile, reference: str | None) -> Invoice | None:
     """The invoice by its number, or the invoice of an order number."""
@@ -38,57 +32,49 @@ def find_invoice(profile: CustomerProfile, reference: str | None) -> Invoice | N
     return None
 
 
-def _invoice(ctx: Context, pending: str, why: str) -> tuple[Invoice | None, Reply | None]:
+def _invoice(ctx: Context, pending: str, purpose: str) -> tuple[Invoice | None, Reply | None]:
     if ctx.unavailable:
-        return None, unavailable("your invoice", "All your invoices are also under Account > Orders & invoices.")
+        return None, unavailable("utter_unavailable_invoice")
     profile = ctx.profile
     reference = ctx.turn.slot("invoice_id") or ctx.turn.slot("order_id")
     if profile is None:
         if reference:
-            reply = Reply()
-            reply.say(
-                "I can't find invoice {ref}. Invoice numbers look like INV-1234567; the order number works too.",
-                {"ref": reference},
-            )
-            return None, reply
-        return None, ask_identity(ctx, pending, why)
+            return None, _unknown_invoice(reference, "utter_unknown_invoice", "utter_unknown_invoice_unnamed")
+        return None, ask_identity(ctx, pending, purpose)
     invoice = find_invoice(profile, reference)
     if invoice is None and not reference and len(profile.invoices) == 1:
         invoice = profile.invoices[0]
     if invoice is None:
-        reply = Reply()
-        reply.say(
-            "I can't find invoice {ref} on your account. Invoice numbers look like INV-1234567; the order number works too.",
-            {"ref": reference},
-            default="I can't find that invoice on your account.",
+        return None, _unknown_invoice(
+            reference, "utter_unknown_invoice_on_account", "utter_unknown_invoice_on_account_unnamed"
         )
-        return None, reply
     return invoice, None
 
 
+def _unknown_invoice(reference: str | None, named: str, unnamed: str) -> Reply:
+    return Reply().say(unnamed) if is_missing(reference) else Reply().say(named, ref=reference)
+
+
 def check_invoice(ctx: Context) -> Reply:
-    invoice, early = _invoice(ctx, "action_check_invoice", "look up your invoice")
+    invoice, early = _invoice(ctx, "action_check_invoice", "invoice_check")
     if early is not None:
         return early
     assert invoice is not None
     reply = Reply()
-    reply.use(f"invoice {invoice.invoice_id}", "commerce", "to answer your question about it")
+    reply.use("invoice", "commerce", invoice.invoice_id)
     reply.say(
-        "Invoice {invoice_id} for order {order_id} was issued on {issued} for {amount} and is {state}.",
-        {
-            "invoice_id": invoice.invoice_id,
-            "order_id": invoice.order_id,
-            "issued": invoice.issued_at.date(),
-            "amount": money(invoice.amount, invoice.currency),
-            "state": _INVOICE_STATES.get(invoice.status, invoice.status.value),
-        },
+        f"utter_invoice_{invoice.status.value}",
+        invoice_id=invoice.invoice_id,
+        order_id=invoice.order_id,
+        issued=format_day(invoice.issued_at.date(), ctx.now.date()),
+        amount=money(invoice.amount, invoice.currency),
     )
-    reply.say("Every charge is itemised in the PDF under Account > Orders & invoices; I can also e-mail you a copy.")
+    reply.say("utter_invoice_itemised")
     return reply
 
 
 async def get_invoice(ctx: Context) -> Reply:
-    invoice, early = _invoice(ctx, "action_get_invoice", "send you a copy of your invoice")
+    invoice, early = _invoice(ctx, "action_get_invoice", "invoice_copy")
     if early is not None:
         return early
     assert invoice is not None
@@ -96,21 +82,16 @@ async def get_invoice(ctx: Context) -> Reply:
     assert profile is not None
     reply = Reply()
     email = mask_email(profile.email)
-    reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to send the invoice copy")
+    reply.use("email_invoice_copy", ctx.system_of("emails", "crm"))
     reference, failed = await start_request(
         ctx,
         "invoice_copy",
-        what=f"the request for a copy of invoice {invoice.invoice_id}",
-        fallback="You can download it straight away under Account > Orders & invoices.",
         order_id=invoice.order_id,
         details={"invoice_id": invoice.invoice_id},
     )
     if failed is not None:
         return failed
-    reply.say(
-        "I've asked for a PDF copy of invoice {invoice_id} to be e-mailed to you[[ (reference {reference})]].",
-        {"invoice_id": invoice.invoice_id, "reference": reference},
-    )
+    reply.say("utter_invoice_copy_requested", invoice_id=invoice.invoice_id, reference=reference)
     reply.add_statement(
         ctx.statement(Case("invoice_copy", None, "requested", None, {"invoice_id": invoice.invoice_id, "email": email}))
     )
@@ -138,59 +119,38 @@ async def payment_issue(ctx: Context) -> Reply:
     known customer; an unknown customer is asked once who they are before anything is promised."""
     reply = Reply()
     if ctx.unavailable:
-        return unavailable(
-            "your payment details",
-            "A declined card is most often expired, or the billing address doesn't match.",
-        )
+        return unavailable("utter_unavailable_payment")
     profile = ctx.profile
     expired: list[PaymentMethod] = []
     if profile is not None:
         expired = [p for p in profile.payment_methods if p.kind == "card" and _expired(p.expires, ctx.now.date())]
         if expired:
             card = expired[0]
-            reply.use("your saved payment cards", "commerce", "to check why a payment might fail")
-            reply.say(
-                "I'm checking your saved cards: your {brand|card}[[ ending {last4}]] expired[[ in {expires}]], "
-                "which is the most likely reason. Update it under Account > Payment methods and try again.",
-                {"brand": card.brand, "last4": card.last4, "expires": card.expires},
-            )
-    reply.say(
-        "Sorry about the payment trouble. A declined card is most often an expired card, a billing address that "
-        "doesn't match, or the bank's security check. If you were charged but got no order confirmation, "
-        "the money is only held and your bank releases it within 7 days."
-    )
+            reply.use("saved_cards", "commerce")
+            facts = {"brand": card.brand, "last4": card.last4, "expires": card.expires}
+            reply.say(with_known("utter_card_expired", facts, "brand", "last4", "expires"), **facts)
+    reply.say("utter_payment_trouble")
     if profile is None:
-        return reply.extend(
-            ask_identity(ctx, "action_payment_issue", "ask a payments specialist to check a double or unrecognised charge")
-        )
+        return reply.extend(ask_identity(ctx, "action_payment_issue", "payment"))
     said = ctx.turn.slot("order_id")
     order = profile.order(str(said)) if said else None
     reference, failed = await start_request(
         ctx,
         "payment_investigation",
-        what="a payment investigation",
-        fallback="If you were charged twice, your bank can also tell you whether the second amount is only a hold.",
         order_id=order.order_id if order else None,
         details={"expired_card": bool(expired)},
         with_message=True,
     )
     if failed is not None:
         return reply.extend(failed)
-    reply.say(
-        "If you were charged twice or don't recognise a charge, a payments specialist will look into it; "
-        "I've opened an investigation[[ (reference {reference})]]:",
-        {"reference": reference},
-    )
+    reply.say("utter_payment_investigation_opened", reference=reference)
     reply.add_statement(ctx.statement(Case("payment_investigation", facts={"order_id": order.order_id if order else None})))
     return reply
 
 
 def payment_methods(ctx: Context) -> Reply:
     reply = Reply()
-    reply.say(
-        "We accept Visa, Mastercard and American Express, PayPal, Apple Pay, Google Pay, bank transfer, "
-        "gift cards and store credit."
-    )
+    reply.say("utter_payment_methods")
     profile = ctx.profile
     if profile is not None and ctx.personalise and profile.payment_methods:
         saved = []
@@ -199,6 +159,6 @@ def payment_methods(ctx: Context) -> Reply:
                 saved.append(f"{method.brand or 'card'} ending {method.last4}" if method.last4 else (method.brand or "a card"))
             else:
                 saved.append(method.kind.replace("_", " "))
-        reply.use("your saved payment methods", "commerce", "to tell you what you already have set up")
-        reply.say("You have {saved} saved on your account.", {"saved": join_words(saved)})
+        reply.use("saved_payment_methods", "commerce")
+        reply.say("utter_saved_payment_methods", saved=join_words(saved))
     return reply

@@ -3,71 +3,65 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from bot.actions_support.conversation import Context, Reply
-from bot.actions_support.identity import ASK_IDENTIFIER
 from bot.processes.calendar import format_day
-from bot.processes.render import format_money
+from bot.processes.render import format_money, is_missing, join_words
 from bot.profile.model import CustomerProfile, Order, OrderStatus
 
 __all__ = [
     "ask_identity",
-    "gentle_prefix",
+    "gentle_opening",
     "money",
     "order_candidates",
     "order_line",
     "unavailable",
     "unknown_order",
+    "with_known",
 ]
 
-UNAVAILABLE = (
-    "I can't reach your account details right now, so I can't check {what} for you at the moment. "
-    "{fallback}"
-)
-UNAVAILABLE_OFFER = 'If you\'d like a person to look at it, say "agent" and I\'ll pass on what you\'ve told me.'
+
+def money(minor: int | None, currency: str | None) -> str:
+    """An amount in the profile's minor units, as people read it ("" when there is none)."""
+    return format_money(minor, currency, minor_units=True)
 
 
-def money(minor: int | None, currency: str | None) -> str | None:
-    if minor is None:
-        return None
-    return format_money(Decimal(minor) / 100, currency or "GBP")
+def unavailable(response: str, **variables: object) -> Reply:
+    """The honest answer when the profile store is down or slow; flags the conversation.
 
-
-def unavailable(what: str, fallback: str = "") -> Reply:
-    """The honest answer when the profile store is down or slow; flags the conversation."""
+    ``response`` (``utter_unavailable_*``) says what could not be checked and
+    what the customer can do meanwhile; the offer of a person follows.
+    """
     reply = Reply(unavailable=True)
-    reply.say(UNAVAILABLE, {"what": what, "fallback": fallback or None})
-    reply.say(UNAVAILABLE_OFFER)
+    reply.say(response, **variables)
+    reply.say("utter_unavailable_offer")
     reply.slots["data_unavailable"] = True
     return reply
 
 
-def ask_identity(ctx: Context, pending_action: str, why: str) -> Reply:
+def ask_identity(ctx: Context, pending_action: str, purpose: str) -> Reply:
     """Ask once for an e-mail address or order number; remember what to resume.
 
-    If the conversation already asked and the answer could not be verified,
-    say so instead of asking the same question again.
+    ``purpose`` names the responses ``utter_identity_for_<purpose>`` (what the
+    bot can do once it knows the account) and
+    ``utter_identity_still_unknown_<purpose>`` (said instead of asking the same
+    question again when the answer could not be verified).
     """
     reply = Reply()
     reply.slots["pending_action"] = pending_action
     if ctx.turn.slot("identity_asked"):
-        reply.say(
-            "I still don't know which account is yours, so I can't {why}. "
-            'You can give me a different e-mail address or order number, or say "agent".',
-            {"why": why},
-        )
-        return reply
-    reply.say("I can {why}.", {"why": why})
-    reply.say(ASK_IDENTIFIER)
+        return reply.say(f"utter_identity_still_unknown_{purpose}")
+    reply.say(f"utter_identity_for_{purpose}")
+    reply.say("utter_ask_identifier")
     reply.slots["identity_asked"] = True
     return reply
 
 
-def gentle_prefix(ctx: Context) -> str | None:
+def gentle_opening(ctx: Context, reply: Reply) -> None:
     """A softer opening when a sensitive circumstance is on record (never says which)."""
-    return "Thank you for bearing with us." if ctx.sensitive else None
+    if ctx.sensitive:
+        reply.say("utter_gentle_opening")
 
 
 def order_line(order: Order, today: dt.date) -> str:
@@ -109,6 +103,18 @@ def order_candidates(profile: CustomerProfile, purpose: str, now: dt.datetime) -
     return orders
 
 
+def with_known(response: str, facts: Mapping[str, Any], *optional: str) -> str:
+    """``response`` plus ``_with_<name>`` for each optional fact that is known.
+
+    E.g. ``utter_order_delivered_with_delivered_city`` when both the delivery
+    day and the city are known: the domain holds one response per combination,
+    so no sentence is assembled from fragments and none can show an empty
+    placeholder.
+    """
+    known = [name for name in optional if not is_missing(facts.get(name))]
+    return f"{response}_with_{'_'.join(known)}" if known else response
+
+
 def unknown_order(order_id: str | None, pending_action: str | None = None, identified: bool = True) -> Reply:
     """The order number matches nothing (on this customer's account).
 
@@ -118,17 +124,12 @@ def unknown_order(order_id: str | None, pending_action: str | None = None, ident
     reply = Reply()
     if pending_action:
         reply.slots["pending_action"] = pending_action
-    where = "on your account" if identified else "in our orders system"
-    reply.say(
-        "I can't find order {order_id} " + where + ". Could you check the number in your order confirmation "
-        'e-mail? If the order was placed with another e-mail address, tell me that address, or say "agent".',
-        {"order_id": order_id},
-        default=f"I can't find that order {where}.",
-    )
-    return reply
+    where = "on_account" if identified else "in_system"
+    if is_missing(order_id):
+        return reply.say(f"utter_unknown_order_{where}_unnamed")
+    return reply.say(f"utter_unknown_order_{where}", order_id=order_id)
 
 
 def list_orders(orders: Iterable[Order], today: dt.date) -> str:
-    from bot.processes.render import join_words
-
+    """The orders as a list for ``{orders}`` ("order 1 (placed ..., dispatched) or order 2 (...)")."""
     return join_words([order_line(o, today) for o in orders], "or")

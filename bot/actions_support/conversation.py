@@ -15,20 +15,20 @@ from typing import Any, Mapping
 
 from bot.actions_support.gateway import Lookup, Outcome, ProfileGateway
 from bot.processes.catalogue import Catalogue
-from bot.processes.render import render
+from bot.processes.render import format_value, is_missing
 from bot.processes.statement import Case, Statement, build_statement
 from bot.profile.model import CustomerProfile
 
-__all__ = ["Context", "DataUse", "Reply", "Turn", "SYSTEM_NAMES", "mask_email"]
+__all__ = ["Context", "DataUse", "Message", "Reply", "Turn", "SYSTEM_NAMES", "mask_email"]
 
-#: how each source system is named to customers
+#: how each source system is named to customers (the {source} of ``utter_data_use_*``)
 SYSTEM_NAMES: Mapping[str, str] = {
     "crm": "customer records",
     "marketing": "marketing preferences",
     "commerce": "orders and payments system",
     "contact_centre": "contact-centre history",
     "tandem": "this assistant's own records",
-    "derived": "worked out from the records above",
+    "derived": "summary worked out from those records",
     "website": "website sign-in",
     "messaging": "messaging channel",
 }
@@ -59,41 +59,67 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Message:
+    """One domain response to send (``utter_*``) and the variables that fill it."""
+
+    response: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DataUse:
-    """One use of personal data, remembered so the customer can ask "why my data?"."""
+    """One use of personal data, remembered so the customer can ask "why my data?".
 
-    what: str
+    ``use`` names the response ``utter_data_use_<use>`` (domain/privacy.yml)
+    that says what was used and why; ``system`` is where it came from;
+    ``subject`` an order or invoice number the use was about, if any. It is
+    kept in the ``data_used`` slot as ``"<use>|<system>|<subject>"``.
+    """
+
+    use: str
     system: str
-    purpose: str
+    subject: str = ""
 
-    def sentence(self) -> str:
-        source = SYSTEM_NAMES.get(self.system, self.system)
-        return f"{self.what} (from our {source}), {self.purpose}"
+    def key(self) -> str:
+        return f"{self.use}|{self.system}|{self.subject}"
+
+    @classmethod
+    def parse(cls, key: object) -> "DataUse | None":
+        if not isinstance(key, str) or key.count("|") != 2:
+            return None
+        use, system, subject = key.split("|")
+        return cls(use, system, subject) if use else None
+
+
+def _variables(values: Mapping[str, Any]) -> dict[str, str]:
+    """Values formatted for people; missing ones left out (a test proves no response then shows ``{x}``)."""
+    return {k: format_value(v) for k, v in values.items() if not is_missing(v) and format_value(v)}
 
 
 @dataclass
 class Reply:
-    """Messages and slot changes an action returns."""
+    """The responses and slot changes an action returns."""
 
-    messages: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
     data_used: list[DataUse] = field(default_factory=list)
     #: the profile store could not be read or written: flags the conversation
     #: for the escalation policy (slot ``data_unavailable``)
     unavailable: bool = False
+    #: the action to run next (``FollowupAction``): the request that waited for identification
+    followup: str | None = None
 
-    def say(self, template: str, values: Mapping[str, Any] | None = None, default: str = "") -> "Reply":
-        text = render(template, values or {}, default=default)
-        if text:
-            self.messages.append(text)
+    def say(self, response: str, **variables: Any) -> "Reply":
+        """Send domain response ``response`` filled with ``variables``."""
+        self.messages.append(Message(response, _variables(variables)))
         return self
 
     def add_statement(self, statement: Statement) -> "Reply":
-        self.messages.append(statement.text())
+        self.messages.append(Message(statement.response, _variables(statement.variables)))
         return self
 
-    def use(self, what: str, system: str, purpose: str) -> "Reply":
-        self.data_used.append(DataUse(what, system, purpose))
+    def use(self, use: str, system: str, subject: str | None = None) -> "Reply":
+        self.data_used.append(DataUse(use, system, subject or ""))
         return self
 
     def extend(self, other: "Reply") -> "Reply":
@@ -101,7 +127,12 @@ class Reply:
         self.slots.update(other.slots)
         self.data_used += other.data_used
         self.unavailable = self.unavailable or other.unavailable
+        self.followup = other.followup or self.followup
         return self
+
+    @property
+    def responses(self) -> list[str]:
+        return [m.response for m in self.messages]
 
 
 @dataclass(frozen=True)

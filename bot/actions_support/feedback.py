@@ -9,6 +9,7 @@ from bot.actions_support.conversation import Context, Reply, mask_email
 from bot.actions_support.precision import interests, may_suggest
 from bot.processes.render import join_words
 from bot.processes.statement import Case
+from bot.profile.model import short_reference
 
 __all__ = ["record_complaint", "record_review", "newsletter", "wants_unsubscribe"]
 
@@ -18,35 +19,28 @@ CHAT_SOURCE = "customer via chat"
 
 
 def _reference(result: object) -> str | None:
+    """The short reference (``R-1A2B3C4D``, the one format every request is quoted in)."""
     for attr in ("feedback_id", "id", "reference"):
         value = getattr(result, attr, None)
         if value:
-            return str(value)
-    return str(result) if isinstance(result, (str, int)) and str(result) else None
+            return short_reference(str(value))
+    return short_reference(str(result)) if isinstance(result, (str, int)) and str(result) else None
 
 
 async def _record(ctx: Context, kind: str, pending: str) -> tuple[str | None, Reply | None]:
     text = (ctx.turn.slot("feedback_text") or "").strip()
     if not text:
-        reply = Reply()
-        reply.say("I didn't catch what you'd like to tell us. Could you write it in one message?")
-        return None, reply
+        return None, Reply().say("utter_feedback_not_caught")
     if ctx.unavailable:
-        return None, unavailable(
-            "your account",
-            f"I couldn't save your {kind} just now, so nothing is lost: please send it again in a few minutes.",
-        )
+        return None, unavailable(f"utter_unavailable_{kind}")
     profile = ctx.profile
     if profile is None:
-        return None, ask_identity(ctx, pending, f"put your {kind} on record for our team")
+        return None, ask_identity(ctx, pending, kind)
     ok, result = await ctx.gateway.write_result(
         f"record {kind}", "record_feedback", profile.customer_id, kind, text[:MAX_FEEDBACK_CHARS], ctx.turn.conversation_id
     )
     if not ok:
-        return None, unavailable(
-            "your account",
-            f"I couldn't save your {kind} just now. Please send it again in a few minutes, or ask for an agent.",
-        )
+        return None, unavailable(f"utter_not_saved_{kind}")
     return _reference(result) or "", None
 
 
@@ -56,8 +50,8 @@ async def record_complaint(ctx: Context) -> Reply:
         return early
     reply = Reply()
     reply.slots["feedback_text"] = None
-    reply.say("I'm sorry about this. Your complaint is on record and our customer care team can see it.")
-    reply.use("your customer record", "crm", "to put the complaint on file so nobody asks you again")
+    reply.say("utter_complaint_recorded")
+    reply.use("customer_record_complaint", "crm")
     reply.add_statement(ctx.statement(Case("complaint", facts={"reference": reference})))
     return reply
 
@@ -68,7 +62,7 @@ async def record_review(ctx: Context) -> Reply:
         return early
     reply = Reply()
     reply.slots["feedback_text"] = None
-    reply.say("Thank you, your review is recorded. Reviews are checked and published within 2 working days.")
+    reply.say("utter_review_recorded")
     return reply
 
 
@@ -83,37 +77,26 @@ async def newsletter(ctx: Context) -> Reply:
     """Subscribe (the request is the consent) or unsubscribe, and persist it."""
     unsubscribe = wants_unsubscribe(ctx.turn.text)
     if ctx.unavailable:
-        return unavailable(
-            "your newsletter settings",
-            "You can also change them under Account > Communication preferences, or with the link in any newsletter.",
-        )
+        return unavailable("utter_unavailable_newsletter")
     profile = ctx.profile
     if profile is None:
-        what = "take you off the newsletter" if unsubscribe else "sign you up for the newsletter"
-        return ask_identity(ctx, "action_newsletter", what)
+        return ask_identity(ctx, "action_newsletter", "newsletter_unsubscribe" if unsubscribe else "newsletter_subscribe")
     ok = await ctx.gateway.write(
         "marketing consent", "set_marketing_consent", profile.customer_id, not unsubscribe, source=CHAT_SOURCE
     )
     if not ok:
-        return unavailable(
-            "your newsletter settings",
-            "Nothing was changed. You can also do it under Account > Communication preferences.",
-        )
+        return unavailable("utter_unavailable_newsletter_unchanged")
     reply = Reply()
     email = mask_email(profile.email)
-    reply.use("your e-mail address", ctx.system_of("emails", "crm"), "to change your newsletter subscription")
+    reply.use("email_newsletter", ctx.system_of("emails", "crm"))
     if unsubscribe:
-        reply.say("Done: you're off the newsletter.")
+        reply.say("utter_newsletter_unsubscribed")
         reply.add_statement(ctx.statement(Case("newsletter", "unsubscribe", facts={"email": email})))
     else:
-        reply.say("Thanks for subscribing. We only send it because you asked, and you can leave at any time.")
+        reply.say("utter_newsletter_subscribed")
         topics = interests(ctx) if may_suggest(ctx, marketing_consent=True) else []
         if topics:
-            reply.use("the categories of your own past orders (not gifts)", "commerce", "to suggest newsletter topics")
-            reply.say(
-                "You can pick topics in the first e-mail; going by what you've bought for yourself, {topics} "
-                "might interest you.",
-                {"topics": join_words(topics, "and")},
-            )
+            reply.use("own_order_categories", "commerce")
+            reply.say("utter_newsletter_topics", topics=join_words(topics, "and"))
         reply.add_statement(ctx.statement(Case("newsletter", "subscribe", facts={"email": email})))
     return reply

@@ -7,14 +7,15 @@ they last used and ``action_followup`` words it from the live profile:
 
 * ``python -m bot processes notify --conversation ID --event refund_paid --order-id N``:
   a source system (or an operator) reports a change of state;
-* ``python -m bot processes remind``: scans the conversations of identified
-  customers (Rasa's tracker store knows which conversation belongs to which
-  ``customer_id``), finds their processes that are past their promise by
-  more than ``policies.stalled_after_business_days``, and checks back once
-  per process and day.
+* ``python -m bot processes remind``: goes through the latest conversation of
+  every customer the bot identified (recorded in tandem's profile store when
+  the customer is identified: :func:`remember_conversation`), finds their
+  processes that are past their promise by more than
+  ``policies.stalled_after_business_days``, and checks back once per process
+  and day (the conversation's tracker says whether it already did).
 
-The Rasa HTTP API is protected by the token from :class:`bot.settings.Settings`;
-every call has a timeout.
+Rasa is reached through tandem's one client of its HTTP API
+(:class:`bot.rasa_api.RasaClient`: token, time limit and retries).
 """
 
 from __future__ import annotations
@@ -27,23 +28,27 @@ import json
 import logging
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Mapping
 
 from bot.processes.catalogue import Catalogue, When, default_catalogue
 from bot.processes.statement import Case, assess
 from bot.profile.model import CustomerProfile, OrderStatus, RefundState
+from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
+
+if TYPE_CHECKING:
+    from bot.actions_support.conversation import Turn
+    from bot.actions_support.gateway import ProfileGateway
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "ExternalEvent",
-    "FollowUpError",
     "Notification",
-    "RasaClient",
     "StalledCase",
     "add_commands",
-    "conversations_by_customer",
+    "notify",
+    "reminded_recently",
+    "remember_conversation",
     "stalled_cases",
 ]
 
@@ -69,10 +74,6 @@ class ExternalEvent(str, enum.Enum):
             return None
 
 
-class FollowUpError(RuntimeError):
-    """Rasa could not be reached or refused the event; the message says which."""
-
-
 @dataclass(frozen=True)
 class Notification:
     conversation_id: str
@@ -83,38 +84,18 @@ class Notification:
         return {"name": self.event.intent, "entities": dict(self.entities)}
 
 
-class RasaClient:
-    """The slice of Rasa's HTTP API the follow-ups use."""
+async def notify(client: RasaClient, notification: Notification) -> list[str]:
+    """Send the external event; return the bot's messages to the customer (raises RasaAPIError)."""
+    return await client.trigger_intent(notification.conversation_id, notification.event.intent, notification.entities)
 
-    def __init__(self, base_url: str, token: str, timeout_s: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.timeout_s = timeout_s
 
-    def trigger_url(self, conversation_id: str) -> str:
-        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
-
-    async def trigger(self, notification: Notification) -> list[str]:
-        """Send the external event; return the bot's messages to the customer."""
-        import aiohttp
-
-        params = {"output_channel": "latest", "token": self.token}
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(
-                    self.trigger_url(notification.conversation_id), params=params, json=notification.payload()
-                ) as response:
-                    body = await response.text()
-                    if response.status >= 400:
-                        raise FollowUpError(f"Rasa refused {notification.event.intent}: HTTP {response.status} {body[:200]}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise FollowUpError(f"Rasa at {self.base_url} is not reachable: {type(exc).__name__}: {exc}") from None
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return []
-        return [m.get("text", "") for m in data.get("messages", []) if isinstance(m, dict) and m.get("text")]
+async def remember_conversation(gateway: ProfileGateway, profile: CustomerProfile | None, turn: Turn) -> None:
+    """When this turn identifies the customer, record their conversation and channel in the
+    profile store (best effort: a failure is logged by the gateway, the answer goes on)."""
+    if profile is None or turn.slot("customer_id") == profile.customer_id:
+        return
+    await gateway.write("remember the conversation", "record_conversation",
+                        profile.customer_id, turn.conversation_id, turn.input_channel)
 
 
 @dataclass(frozen=True)
@@ -158,58 +139,21 @@ def stalled_cases(profile: CustomerProfile, now: dt.datetime, catalogue: Catalog
     return found
 
 
-def conversations_by_customer(tracker_db_url: str) -> dict[str, tuple[str, float]]:
-    """``customer_id -> (conversation id, last timestamp)`` from Rasa's SQL tracker store.
-
-    The identification action stores ``customer_id`` in a slot, so the
-    tracker store's ``events`` table knows which conversation is whose; the
-    newest conversation wins.
-    """
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(tracker_db_url, future=True)
-    found: dict[str, tuple[str, float]] = {}
+async def reminded_recently(client: RasaClient, conversation_id: str, order_id: str, since: float) -> bool:
+    """Was this process already followed up in this conversation after ``since`` (epoch seconds)?
+    The conversation's own tracker (Rasa's API) holds the external events it received."""
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT sender_id, timestamp, data FROM events "
-                    "WHERE type_name = 'slot' AND data LIKE :pattern ORDER BY timestamp"
-                ),
-                {"pattern": '%"customer_id"%'},
-            )
-            for sender_id, timestamp, data in rows:
-                try:
-                    event = json.loads(data)
-                except (TypeError, ValueError):
-                    continue
-                value = event.get("value")
-                if event.get("name") == "customer_id" and isinstance(value, str) and value:
-                    found[value] = (sender_id, float(timestamp or 0))
-    finally:
-        engine.dispose()
-    return found
-
-
-def reminded_recently(tracker_db_url: str, conversation_id: str, order_id: str, since: float) -> bool:
-    """Was this process already followed up in this conversation after ``since`` (epoch seconds)?"""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(tracker_db_url, future=True)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT data FROM events WHERE sender_id = :sid AND type_name = 'user' "
-                    "AND intent_name = :intent AND timestamp >= :since"
-                ),
-                {"sid": conversation_id, "intent": ExternalEvent.PROCESS_STALLED.intent, "since": since},
-            )
-            for (data,) in rows:
-                if order_id in (data or ""):
-                    return True
-    finally:
-        engine.dispose()
+        tracker = await client.tracker(conversation_id)
+    except RasaNotFound:
+        return False
+    for event in tracker.get("events") or []:
+        if event.get("event") != "user" or float(event.get("timestamp") or 0) < since:
+            continue
+        parse = event.get("parse_data") or {}
+        if (parse.get("intent") or {}).get("name") != ExternalEvent.PROCESS_STALLED.intent:
+            continue
+        if any(str(e.get("value")) == order_id for e in parse.get("entities") or [] if isinstance(e, dict)):
+            return True
     return False
 
 
@@ -220,7 +164,7 @@ def _client() -> tuple[RasaClient, Any]:
     from bot.settings import Settings
 
     settings = Settings.from_env()
-    return RasaClient(settings.rasa_url, settings.rasa_token), settings
+    return RasaClient(settings.rasa_url, settings.rasa_token, timeout_s=10.0), settings
 
 
 def _cmd_notify(args: argparse.Namespace) -> int:
@@ -231,8 +175,8 @@ def _cmd_notify(args: argparse.Namespace) -> int:
         print(f"POST {client.trigger_url(notification.conversation_id)} {json.dumps(notification.payload())}")
         return 0
     try:
-        messages = asyncio.run(client.trigger(notification))
-    except FollowUpError as exc:
+        messages = asyncio.run(notify(client, notification))
+    except RasaAPIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for message in messages:
@@ -246,11 +190,6 @@ async def _remind(args: argparse.Namespace) -> int:
 
     client, settings = _client()
     now = dt.datetime.fromisoformat(args.now) if args.now else dt.datetime.now(dt.timezone.utc)
-    try:
-        owners = conversations_by_customer(settings.tracker_db_url)
-    except Exception as exc:  # noqa: BLE001 - an unreachable tracker store is reported, not raised
-        print(f"error: cannot read the tracker store: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
     repo = ProfileRepository.from_url(settings.profile_db_url)
     gateway = ProfileGateway(repo, settings.profile_timeout_s)
     sent = failed = 0
@@ -258,24 +197,27 @@ async def _remind(args: argparse.Namespace) -> int:
     aware_now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
     day_ago = min(aware_now.timestamp(), dt.datetime.now(dt.timezone.utc).timestamp()) - 86400
     try:
-        for customer_id, (conversation_id, _) in sorted(owners.items()):
+        ok, owners = await gateway.write_result("list the customers' conversations", "latest_conversations")
+        if not ok:
+            print("error: cannot read the customers' conversations from the profile store", file=sys.stderr)
+            return 1
+        for customer_id, (conversation_id, _channel, _seen) in sorted(owners.items()):
             lookup = await gateway.get(customer_id)
             if not lookup.found or lookup.profile is None:
                 continue
             for case in stalled_cases(lookup.profile, now):
-                if reminded_recently(settings.tracker_db_url, conversation_id, case.order_id, day_ago):
-                    continue
-                notification = Notification(
-                    conversation_id, ExternalEvent.PROCESS_STALLED, {"order_id": case.order_id}
-                )
-                if args.dry_run:
-                    print(f"would remind {conversation_id}: {case.process} of order {case.order_id}, "
-                          f"{case.overdue_business_days} working day(s) late")
-                    continue
                 try:
-                    await client.trigger(notification)
+                    if await reminded_recently(client, conversation_id, case.order_id, day_ago):
+                        continue
+                    if args.dry_run:
+                        print(f"would remind {conversation_id}: {case.process} of order {case.order_id}, "
+                              f"{case.overdue_business_days} working day(s) late")
+                        continue
+                    await notify(client, Notification(
+                        conversation_id, ExternalEvent.PROCESS_STALLED, {"order_id": case.order_id}
+                    ))
                     sent += 1
-                except FollowUpError as exc:
+                except RasaAPIError as exc:
                     failed += 1
                     logger.warning("reminder for %s failed: %s", conversation_id, exc)
     finally:

@@ -1,54 +1,55 @@
-"""Who is this? Identify the customer without asking twice.
+"""Who is this? Identify the customer in one place, without asking twice.
 
-In order, the first that yields a profile wins:
+:func:`identify` is the one function that decides who a conversation is
+with; ``action_session_start`` calls it once per session with the session's
+metadata, and every business action calls it with its turn. In order, the
+first that yields a profile wins:
 
-1. the ``customer_id`` slot (identified earlier in this conversation);
-2. a verified identity in the message metadata from the website widget
-   (``{"customer": {"verified_email": ...}}``, or ``customer_id`` /
-   ``customer_number`` / ``verified_phone``);
+1. new signed identity in the metadata: the website widget's JWT under
+   ``identity_token`` (:mod:`bot.identity_token`), verified with the identity
+   secret. Unsigned identity metadata (``{"customer": {...}}``) is ignored
+   unless ``TANDEM_TRUST_UNSIGNED_IDENTITY=1`` (development only);
+2. the ``customer_id`` slot (identified earlier in this conversation): one
+   profile read by id, no re-identification;
 3. the sender of a messaging channel (WhatsApp, SMS, Messenger): its phone
    number or messaging id is a channel identifier the contact-centre silo
    knows. The REST channel's sender id is chosen by the caller, so it is
    *not* trusted as an identity;
-4. what the customer said in this conversation: an e-mail address, an order
-   number or an invoice number (entity slots), verified against the profile.
+4. what the customer said: an e-mail address, an order number or an invoice
+   number (entity slots), verified against the profile. These identify a
+   customer not yet known; once the conversation knows who it is with, a
+   number the customer gives is checked against their own profile instead
+   (forms, ``choose_order``), so nobody becomes someone else by typing their
+   order number.
 
 Only when all of that yields nothing does an action ask, once, for an
-e-mail address or order number (:data:`ASK_IDENTIFIER`).
+e-mail address or order number (``utter_ask_identifier``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import time
+import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from bot import identity_token
 from bot.actions_support.conversation import Turn
 from bot.actions_support.gateway import Lookup, Outcome, ProfileGateway
 from bot.profile.model import CustomerProfile
 
 __all__ = [
-    "ASK_IDENTIFIER",
+    "TRUST_UNSIGNED_ENV",
     "Identification",
     "channel_identifier",
     "customer_slots",
     "identify",
-    "sign_identity",
-    "verify_identity",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: how long a signed widget identity stays valid
-IDENTITY_MAX_AGE_S = 24 * 3600
-
-ASK_IDENTIFIER = (
-    "So I can look at your own account, what's your e-mail address or an order number? "
-    "I'll only use it for this request."
-)
+#: development only: accept unsigned ``{"customer": {...}}`` identity metadata
+TRUST_UNSIGNED_ENV = "TANDEM_TRUST_UNSIGNED_IDENTITY"
 
 #: Rasa input channel name -> prefix of the contact-centre channel id
 MESSAGING_CHANNELS: Mapping[str, str] = {
@@ -86,38 +87,30 @@ def channel_identifier(input_channel: str | None, sender_id: str) -> str | None:
     return f"{prefix}:{sender_id}"
 
 
-def sign_identity(secret: str, value: str, issued_at: int) -> str:
-    """The signature the website back end adds to a verified identity it passes to the widget."""
-    return hmac.new(secret.encode(), f"{value}|{issued_at}".encode(), hashlib.sha256).hexdigest()
+def _trust_unsigned() -> bool:
+    return os.environ.get(TRUST_UNSIGNED_ENV) == "1"
 
 
-def verify_identity(customer: Mapping[str, Any], value: str, secret: str | None, now: float | None = None) -> bool:
-    """Is ``value`` (from the widget's metadata) really vouched for by our website?
-
-    Without a configured secret (a developer set-up) the metadata is taken as
-    is. With one, it must carry ``issued_at`` (epoch seconds, not older than
-    :data:`IDENTITY_MAX_AGE_S`) and ``signature`` =
-    HMAC-SHA256(secret, "<value>|<issued_at>"), because any client can put
-    anything into message metadata.
-    """
-    if not secret:
-        return True
+def _signed_candidates(metadata: Mapping[str, Any], secret: str | None) -> list[tuple[str, str | None, str]]:
+    """Identifiers from a valid widget token in ``metadata`` (none for a missing or invalid one)."""
+    token = metadata.get(identity_token.METADATA_KEY) if isinstance(metadata, Mapping) else None
+    if token is None:
+        return []
     try:
-        issued_at = int(customer.get("issued_at"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    now = time.time() if now is None else now
-    if not 0 <= now - issued_at <= IDENTITY_MAX_AGE_S:
-        return False
-    signature = customer.get("signature")
-    if not isinstance(signature, str):
-        return False
-    return hmac.compare_digest(signature, sign_identity(secret, value, issued_at))
+        claims = identity_token.verify(token, secret)
+    except identity_token.InvalidIdentityToken as exc:
+        logger.warning("ignoring an invalid identity token: %s", exc)
+        return []
+    return [(value, kind, "widget") for kind, value in claims.identifiers()]
 
 
-def _metadata_candidates(metadata: Mapping[str, Any], secret: str | None) -> list[tuple[str, str | None, str]]:
+def _unsigned_candidates(metadata: Mapping[str, Any]) -> list[tuple[str, str | None, str]]:
+    """``{"customer": {...}}`` metadata: trusted only in development (:data:`TRUST_UNSIGNED_ENV`)."""
     customer = metadata.get("customer") if isinstance(metadata, Mapping) else None
     if not isinstance(customer, Mapping):
+        return []
+    if not _trust_unsigned():
+        logger.warning("ignoring unsigned identity metadata (set %s=1 only in development)", TRUST_UNSIGNED_ENV)
         return []
     out: list[tuple[str, str | None, str]] = []
     for key, kind in (
@@ -128,27 +121,50 @@ def _metadata_candidates(metadata: Mapping[str, Any], secret: str | None) -> lis
     ):
         value = customer.get(key)
         if isinstance(value, str) and value.strip():
-            if verify_identity(customer, value.strip(), secret):
-                out.append((value.strip(), kind, "widget"))
-            else:
-                logger.warning("ignoring an unsigned or invalid %s in the message metadata", key)
+            out.append((value.strip(), kind, "widget"))
     return out
 
 
+async def _resolve(
+    candidates: list[tuple[str, str | None, str]], gateway: ProfileGateway, tried: list[str]
+) -> tuple[Identification | None, Lookup | None]:
+    """The first candidate that finds a profile (or reports the store unavailable)."""
+    last: Lookup | None = None
+    for value, kind, via in candidates:
+        tried.append(kind or "customer_id")
+        lookup = await (gateway.get(value) if kind is None else gateway.find(value, kind=kind))
+        if lookup.found or lookup.outcome is Outcome.UNAVAILABLE:
+            return Identification(lookup, via, tuple(tried)), last
+        last = lookup
+    return None, last
+
+
 async def identify(turn: Turn, gateway: ProfileGateway, identity_secret: str | None = None) -> Identification:
-    """Find the customer from what the conversation already holds; see the module docstring."""
+    """Find the customer from what the conversation holds; see the module docstring.
+
+    The one place identification happens: typically one profile read.
+    """
     tried: list[str] = []
     last_failure: Lookup | None = None
 
+    # 1. new signed (or, in development, unsigned) identity in this turn's metadata
+    found, failure = await _resolve(
+        _signed_candidates(turn.metadata, identity_secret) + _unsigned_candidates(turn.metadata), gateway, tried
+    )
+    if found is not None:
+        return found
+    last_failure = failure or last_failure
+
+    # 2. identified earlier in this conversation
     customer_id = turn.slot("customer_id")
     if isinstance(customer_id, str) and customer_id:
-        tried.append("customer_id")
-        lookup = await gateway.get(customer_id)
-        if lookup.found or lookup.outcome is Outcome.UNAVAILABLE:
-            return Identification(lookup, "conversation", tuple(tried))
-        last_failure = lookup
+        found, failure = await _resolve([(customer_id, None, "conversation")], gateway, tried)
+        if found is not None:
+            return found
+        last_failure = failure or last_failure
 
-    candidates: list[tuple[str, str | None, str]] = _metadata_candidates(turn.metadata, identity_secret)
+    # 3. the messaging channel's sender, 4. what the customer said
+    candidates: list[tuple[str, str | None, str]] = []
     channel_id = channel_identifier(turn.input_channel, turn.conversation_id)
     if channel_id:
         candidates.append((channel_id, "channel_id", "channel"))
@@ -156,16 +172,10 @@ async def identify(turn: Turn, gateway: ProfileGateway, identity_secret: str | N
         value = turn.slot(slot)
         if isinstance(value, str) and value.strip():
             candidates.append((value.strip(), kind, kind))
-
-    for value, kind, via in candidates:
-        tried.append(kind or "customer_id")
-        if kind is None:
-            lookup = await gateway.get(value)
-        else:
-            lookup = await gateway.find(value, kind=kind)
-        if lookup.found or lookup.outcome is Outcome.UNAVAILABLE:
-            return Identification(lookup, via, tuple(tried))
-        last_failure = lookup
+    found, failure = await _resolve(candidates, gateway, tried)
+    if found is not None:
+        return found
+    last_failure = failure or last_failure
     return Identification(last_failure or Lookup(Outcome.NOT_FOUND, detail="no identifier"), None, tuple(tried))
 
 

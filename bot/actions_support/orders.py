@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from bot.actions_support.common import (
     ask_identity,
-    gentle_prefix,
+    with_known,
+    gentle_opening,
     list_orders,
     money,
     order_candidates,
@@ -18,7 +19,8 @@ from bot.actions_support.common import (
 )
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.process_requests import start_request
-from bot.processes.render import format_money
+from bot.processes.render import format_money, is_missing
+from bot.processes.calendar import format_day
 from bot.processes.statement import Case
 from bot.profile.model import Order, OrderStatus
 
@@ -32,11 +34,6 @@ __all__ = [
     "refund_case",
     "track_order",
 ]
-
-_GENERIC_TRACKING = (
-    "Your order confirmation e-mail has a tracking link once the parcel is dispatched."
-)
-
 
 def delivery_case(ctx: Context, order: Order) -> Case:
     """The delivery process of an order as the catalogue sees it."""
@@ -79,22 +76,23 @@ def _about_order(order: Order, ctx: Context) -> tuple[dict[str, object], Reply]:
     return _order_facts(order, ctx), reply
 
 
-def choose_order(ctx: Context, purpose: str, pending_action: str, why: str) -> tuple[Order | None, Reply | None]:
+def choose_order(ctx: Context, purpose: str, pending_action: str) -> tuple[Order | None, Reply | None]:
     """The order a request is about, or the reply to give instead.
 
     Uses the order number the customer gave; otherwise the one order the
     profile makes obvious (e.g. the only open one); otherwise asks which,
     listing the candidates. Never asks for identity when an order number
-    already identified the customer.
+    already identified the customer. ``purpose`` picks the candidates
+    (:func:`order_candidates`) and the ``utter_identity_*_<purpose>`` wording.
     """
     if ctx.unavailable:
-        return None, unavailable("your order", _GENERIC_TRACKING)
+        return None, unavailable("utter_unavailable_order")
     profile = ctx.profile
     order_id = ctx.turn.slot("order_id")
     if profile is None:
         if order_id:
             return None, unknown_order(order_id, pending_action, identified=False)
-        return None, ask_identity(ctx, pending_action, why)
+        return None, ask_identity(ctx, pending_action, purpose)
     if order_id:
         order = profile.order(str(order_id))
         return (order, None) if order else (None, unknown_order(order_id, pending_action))
@@ -104,14 +102,10 @@ def choose_order(ctx: Context, purpose: str, pending_action: str, why: str) -> t
     reply = Reply()
     reply.slots["pending_action"] = pending_action  # the answer (an order number) resumes the request
     if not candidates:
-        reply.say("I can't see an order on your account that this could be about.")
-        reply.say('If you have the order number, tell me and I\'ll look it up; or say "agent".')
+        reply.say("utter_no_matching_order")
         return None, reply
-    reply.say(
-        "I can see several orders on your account: {orders}. Which one is it?",
-        {"orders": list_orders(candidates[:4], ctx.now.date())},
-    )
-    reply.use("your recent orders", "commerce", "to ask which order you mean")
+    reply.say("utter_which_order", orders=list_orders(candidates[:4], ctx.now.date()))
+    reply.use("recent_orders", "commerce")
     return None, reply
 
 
@@ -119,41 +113,36 @@ def _order_facts(order: Order, ctx: Context) -> dict[str, object]:
     shipment = order.shipment
     return {
         "order_id": order.order_id,
-        "placed": order.placed_at.date(),
+        "placed": format_day(order.placed_at.date(), ctx.now.date()),
         "carrier": shipment.carrier if shipment else None,
-        "tracking": shipment.tracking_number if shipment else None,
-        "dispatched": shipment.dispatched_at.date() if shipment and shipment.dispatched_at else None,
-        "delivered": shipment.delivered_at.date() if shipment and shipment.delivered_at else None,
-        "promised": shipment.promised_date if shipment else None,
+        "dispatched": format_day(shipment.dispatched_at.date(), ctx.now.date()) if shipment and shipment.dispatched_at else None,
+        "delivered": format_day(shipment.delivered_at.date(), ctx.now.date()) if shipment and shipment.delivered_at else None,
         "total": money(order.total, order.currency),
         "city": order.destination_city,
     }
 
 
 def track_order(ctx: Context) -> Reply:
-    order, early = choose_order(ctx, "track", "action_track_order", "check where your order is")
+    order, early = choose_order(ctx, "track", "action_track_order")
     if early is not None:
         return early
     assert order is not None
     facts, reply = _about_order(order, ctx)
-    reply.say(gentle_prefix(ctx) or "")
-    reply.say("I'm using your order history to find the parcel.")
-    reply.use(f"order {order.order_id} and its shipment", "commerce", "to find your parcel")
+    gentle_opening(ctx, reply)
+    reply.say("utter_using_order_history")
+    reply.use("order_shipment", "commerce", order.order_id)
     status = order.status
     if status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
-        reply.say("Order {order_id}, placed on {placed}, is being prepared in our warehouse.", facts)
+        reply.say("utter_order_being_prepared", **facts)
     elif status is OrderStatus.DISPATCHED:
-        reply.say(
-            "Order {order_id} left our warehouse[[ on {dispatched}]] with {carrier|our carrier}.",
-            facts,
-        )
+        reply.say(with_known("utter_order_dispatched", facts, "dispatched", "carrier"), **facts)
     elif status is OrderStatus.DELIVERED:
-        reply.say("Order {order_id} was delivered[[ on {delivered}]][[ to {city}]].", facts)
+        reply.say(with_known("utter_order_delivered", facts, "delivered", "city"), **facts)
     elif status is OrderStatus.CANCELLED:
-        reply.say("Order {order_id} was cancelled, so nothing is on its way.", facts)
+        reply.say("utter_order_was_cancelled", **facts)
         return _append_refund(ctx, order, reply)
     else:  # returned
-        reply.say("Order {order_id} was returned to us.", facts)
+        reply.say("utter_order_was_returned", **facts)
         return _append_refund(ctx, order, reply)
     reply.add_statement(ctx.statement(delivery_case(ctx, order)))
     return reply
@@ -163,57 +152,50 @@ def _append_refund(ctx: Context, order: Order, reply: Reply) -> Reply:
     profile = ctx.profile
     refunds = profile.refunds_for(order.order_id) if profile else ()
     if not refunds:
-        reply.say('I can\'t see a refund for it yet. Ask me "where is my refund" once it\'s approved.')
+        reply.say("utter_order_no_refund_yet")
         return reply
     refund = sorted(refunds, key=lambda r: r.requested_at)[-1]
-    reply.use(f"the refund for order {order.order_id}", "commerce", "to tell you where the money is")
+    reply.use("order_refund", "commerce", order.order_id)
     case = refund_case(refund)
     if case is None:
-        reply.say('Its refund was not approved; say "agent" if you\'d like a person to review that.')
+        reply.say("utter_order_refund_rejected")
         return reply
-    reply.say("Its refund[[ of {amount}]] is {state}.", {"amount": case.facts.get("amount"), "state": refund.state.value})
+    amount = case.facts.get("amount")
+    reply.say(with_known(f"utter_order_refund_{refund.state.value}", {"amount": amount}, "amount"), amount=amount)
     reply.add_statement(ctx.statement(case))
     return reply
 
 
 def check_cancel_order(ctx: Context) -> Reply:
     """First half of a cancellation: check the rules, then ask to confirm (or explain why not)."""
-    order, early = choose_order(ctx, "cancel", "action_check_cancel_order", "check whether your order can be cancelled")
+    order, early = choose_order(ctx, "cancel", "action_check_cancel_order")
     if early is not None:
         return early
     assert order is not None
     facts, reply = _about_order(order, ctx)
-    reply.use(f"the status of order {order.order_id}", "commerce", "to check whether it can still be cancelled")
+    reply.use("order_status_cancel", "commerce", order.order_id)
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
         fee = ctx.catalogue.policies.cancellation_fee_before_dispatch
-        facts["fee"] = "free of charge" if fee == 0 else f"a fee of {format_money(fee, order.currency)}"
-        reply.say(
-            "Order {order_id} (placed {placed}[[, {total}]]) hasn't been dispatched yet, so it can be "
-            "cancelled, {fee}. Shall I cancel it?",
-            facts,
-        )
+        if fee == 0:
+            reply.say(with_known("utter_confirm_cancel_free", facts, "total"), **facts)
+        else:
+            facts["fee"] = format_money(fee, order.currency)
+            reply.say(with_known("utter_confirm_cancel_fee", facts, "total"), **facts)
         reply.slots["order_id"] = order.order_id
         reply.slots["cancel_confirmation"] = order.order_id
         return reply
     reply.slots["cancel_confirmation"] = None
     if order.status is OrderStatus.DISPATCHED:
-        reply.say(
-            "Order {order_id} has already left our warehouse[[ with {carrier}]], so it can't be cancelled any more.",
-            facts,
-        )
+        reply.say(with_known("utter_cancel_too_late_dispatched", facts, "carrier"), **facts)
         reply.add_statement(
             ctx.statement(Case("order_cancellation", "after_dispatch", "requested", None, {"order_id": order.order_id}))
         )
         return reply
     if order.status is OrderStatus.DELIVERED:
-        reply.say(
-            "Order {order_id} has already been delivered[[ ({delivered})]], so it can't be cancelled, "
-            "but you can return it free of charge.",
-            facts,
-        )
+        reply.say(with_known("utter_cancel_too_late_delivered", facts, "delivered"), **facts)
         reply.add_statement(ctx.statement(Case("return", None, "requested", None, {"order_id": order.order_id})))
         return reply
-    reply.say("Order {order_id} is already {status}; there's nothing left to cancel.", {**facts, "status": order.status.value})
+    reply.say(f"utter_nothing_to_cancel_{order.status.value}", **facts)
     return _append_refund(ctx, order, reply)
 
 
@@ -223,17 +205,17 @@ async def cancel_order(ctx: Context) -> Reply:
     confirmed = ctx.turn.slot("cancel_confirmation")
     reply = Reply()
     if not confirmed:
-        reply.say("There's no cancellation waiting for your confirmation. Which order would you like to cancel?")
+        reply.say("utter_no_cancellation_waiting")
         return reply
     if ctx.unavailable:
-        return unavailable("your order", "Nothing has been cancelled yet.")
+        return unavailable("utter_unavailable_order_cancel")
     profile = ctx.profile
     order = profile.order(str(confirmed)) if profile else None
     reply.slots["cancel_confirmation"] = None
     if order is None:
         return unknown_order(str(confirmed))
     if order.status not in (OrderStatus.PLACED, OrderStatus.PROCESSING):
-        reply.say("Order {order_id} has just been dispatched, so it can no longer be cancelled.", {"order_id": order.order_id})
+        reply.say("utter_cancel_just_dispatched", order_id=order.order_id)
         reply.add_statement(
             ctx.statement(Case("order_cancellation", "after_dispatch", "requested", None, {"order_id": order.order_id}))
         )
@@ -241,19 +223,14 @@ async def cancel_order(ctx: Context) -> Reply:
     reference, failed = await start_request(
         ctx,
         "order_cancellation",
-        what=f"the cancellation of order {order.order_id}",
-        fallback='Nothing has been cancelled: please say "yes, cancel it" again in a few minutes.',
         order_id=order.order_id,
         details={"variant": "before_dispatch"},
     )
     if failed is not None:
         failed.slots["cancel_confirmation"] = order.order_id  # still waiting for a "yes" that works
         return failed
-    reply.say(
-        "Done: I've asked our warehouse to cancel order {order_id}[[ (reference {reference})]].",
-        {"order_id": order.order_id, "reference": reference},
-    )
-    reply.use(f"order {order.order_id}", "commerce", "to cancel it")
+    reply.say("utter_order_cancellation_started", order_id=order.order_id, reference=reference)
+    reply.use("order_cancel", "commerce", order.order_id)
     reply.add_statement(
         ctx.statement(Case("order_cancellation", "before_dispatch", "requested", None, {"order_id": order.order_id}))
     )
@@ -263,35 +240,31 @@ async def cancel_order(ctx: Context) -> Reply:
 def keep_order(ctx: Context) -> Reply:
     reply = Reply()
     reply.slots["cancel_confirmation"] = None
-    reply.say("No problem, order {order_id} stays as it is.", {"order_id": ctx.turn.slot("order_id")}, default="No problem, nothing has been cancelled.")
+    order_id = ctx.turn.slot("order_id")
+    if is_missing(order_id):
+        return reply.say("utter_nothing_cancelled")
+    reply.say("utter_order_kept", order_id=order_id)
     return reply
 
 
 async def change_order(ctx: Context) -> Reply:
-    order, early = choose_order(ctx, "change", "action_change_order", "check whether your order can still be changed")
+    order, early = choose_order(ctx, "change", "action_change_order")
     if early is not None:
         return early
     assert order is not None
     facts, reply = _about_order(order, ctx)
-    reply.use(f"the status of order {order.order_id}", "commerce", "to check whether it can still be changed")
+    reply.use("order_status_change", "commerce", order.order_id)
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
         reference, failed = await start_request(
             ctx,
             "order_change",
-            what=f"your change request for order {order.order_id}",
-            fallback="You can still change the order yourself under Account > Orders until it's dispatched.",
             order_id=order.order_id,
             details={"variant": "before_dispatch"},
             with_message=True,
         )
         if failed is not None:
             return reply.extend(failed)
-        reply.say(
-            "Order {order_id} hasn't been dispatched yet, so it can still be changed (items, sizes, quantities). "
-            "I've passed your change request to a colleague[[ (reference {reference})]], who will confirm with you "
-            "what to change; you can also do it yourself under Account > Orders.",
-            {**facts, "reference": reference},
-        )
+        reply.say("utter_order_change_started", order_id=order.order_id, reference=reference)
         reply.add_statement(
             ctx.statement(Case("order_change", "before_dispatch", "requested", None, {"order_id": order.order_id}))
         )
@@ -301,7 +274,7 @@ async def change_order(ctx: Context) -> Reply:
             ctx.statement(Case("order_change", "after_dispatch", "requested", None, {"order_id": order.order_id}))
         )
         return reply
-    reply.say("Order {order_id} is {status}, so it can't be changed. You're welcome to place a new order.", {**facts, "status": order.status.value})
+    reply.say(f"utter_order_unchangeable_{order.status.value}", **facts)
     return reply
 
 
@@ -310,22 +283,15 @@ def cancellation_fee(ctx: Context) -> Reply:
     policies = ctx.catalogue.policies
     fee = policies.cancellation_fee_before_dispatch
     reply = Reply()
-    reply.say(
-        "Cancelling an order before it's dispatched is {fee}. Once it has left our warehouse it can't be cancelled, "
-        "but you can return it free of charge within {days} days of delivery.",
-        {"fee": "free" if fee == 0 else f"{format_money(fee, policies.currency)}", "days": policies.refund_window_days},
-    )
-    reply.say(
-        "Memberships can be ended at any time; any early-termination fee is shown under Account > Membership "
-        "before you confirm."
-    )
+    if fee == 0:
+        reply.say("utter_cancellation_fee_free", days=policies.refund_window_days)
+    else:
+        reply.say("utter_cancellation_fee", fee=format_money(fee, policies.currency), days=policies.refund_window_days)
+    reply.say("utter_membership_cancellation")
     profile = ctx.profile
     if profile is not None and ctx.personalise:
         open_orders = [o for o in profile.orders if o.status in (OrderStatus.PLACED, OrderStatus.PROCESSING)]
         if open_orders:
-            reply.say(
-                "Your {orders} can still be cancelled free of charge.",
-                {"orders": list_orders(open_orders[:3], ctx.now.date())},
-            )
-            reply.use("your open orders", "commerce", "to tell you which can still be cancelled for free")
+            reply.say("utter_open_orders_cancellable", orders=list_orders(open_orders[:3], ctx.now.date()))
+            reply.use("open_orders_cancel", "commerce")
     return reply

@@ -6,10 +6,11 @@ from collections import defaultdict
 
 from bot.actions_support.common import ask_identity, unavailable
 from bot.actions_support.feedback import CHAT_SOURCE
-from bot.actions_support.conversation import SYSTEM_NAMES, Context, Reply, mask_email
+from bot.actions_support.conversation import SYSTEM_NAMES, Context, DataUse, Reply, mask_email
 from bot.actions_support.process_requests import start_request
 from bot.processes.render import join_words
 from bot.processes.statement import Case
+from bot.profile.model import short_reference
 
 __all__ = ["why_my_data", "personalization_opt_out", "my_data_request", "forget_me", "FIELD_WORDS"]
 
@@ -63,18 +64,19 @@ REQUEST_WORDS = {
 
 
 def why_my_data(ctx: Context) -> Reply:
+    """Every use of personal data this conversation made (slot ``data_used``), one response each."""
     reply = Reply()
-    used = [u for u in (ctx.turn.slot("data_used") or []) if isinstance(u, str) and u.strip()]
-    if used:
-        reply.say("In this conversation I've used: {used}.", {"used": "; ".join(dict.fromkeys(used))})
-        reply.say("Nothing else, and only for what you asked.")
+    uses = [u for u in dict.fromkeys(DataUse.parse(k) for k in (ctx.turn.slot("data_used") or [])) if u is not None]
+    if uses:
+        reply.say("utter_data_used_intro")
+        for use in uses:
+            reply.say(
+                f"utter_data_use_{use.use}", source=SYSTEM_NAMES.get(use.system, use.system), subject=use.subject
+            )
+        reply.say("utter_data_used_nothing_else")
     else:
-        reply.say("So far in this conversation I haven't used any of your personal data.")
-    reply.say(
-        "I only use what a request needs, for example your order history to find a parcel you ask about. "
-        'Say "what data do you hold" for a summary by system, or "stop personalising" if you\'d like me to use '
-        "only what each request strictly needs."
-    )
+        reply.say("utter_data_used_none")
+    reply.say("utter_data_use_policy")
     return reply
 
 
@@ -82,24 +84,15 @@ async def personalization_opt_out(ctx: Context) -> Reply:
     reply = Reply()
     reply.slots["personalisation_allowed"] = False
     reply.slots["customer_name"] = None
-    reply.say(
-        "Done: from now on I'll only use the data a request strictly needs (for example the order you ask "
-        "about): no greeting by name, no suggestions based on your history."
-    )
+    reply.say("utter_personalisation_off")
     if ctx.unavailable:
-        reply.say(
-            "I couldn't save it to your account just now, so it applies to this conversation; "
-            "please ask again later to make it permanent."
-        )
+        reply.say("utter_personalisation_off_not_saved")
         reply.unavailable = True
         reply.slots["data_unavailable"] = True
         return reply
     profile = ctx.profile
     if profile is None:
-        reply.say(
-            "It applies to this conversation. To keep it for the future I need to know your account: "
-            "what's your e-mail address or an order number?"
-        )
+        reply.say("utter_personalisation_off_ask_identifier")
         reply.slots["pending_action"] = "action_personalization_opt_out"
         reply.slots["identity_asked"] = True
         return reply
@@ -107,9 +100,9 @@ async def personalization_opt_out(ctx: Context) -> Reply:
         "personalisation opt-out", "set_personalisation", profile.customer_id, False, source=CHAT_SOURCE
     )
     if ok:
-        reply.say("It's saved to your account, so it applies to future conversations too. You can switch it back on under Account > Privacy.")
+        reply.say("utter_personalisation_off_saved")
     else:
-        reply.say("I couldn't save it to your account just now, so it applies to this conversation; please ask again later.")
+        reply.say("utter_personalisation_off_not_saved")
         reply.unavailable = True
         reply.slots["data_unavailable"] = True
     return reply
@@ -117,48 +110,45 @@ async def personalization_opt_out(ctx: Context) -> Reply:
 
 async def my_data_request(ctx: Context) -> Reply:
     if ctx.unavailable:
-        return unavailable("what we hold about you", "You can also download it under Account > Privacy.")
+        return unavailable("utter_unavailable_my_data")
     profile = ctx.profile
     if profile is None:
-        return ask_identity(ctx, "action_my_data_request", "tell you what we hold about you")
+        return ask_identity(ctx, "action_my_data_request", "my_data")
     by_system: dict[str, list[str]] = defaultdict(list)
     for name, prov in profile.fields.items():
         words = FIELD_WORDS.get(name) or name.replace(".", " ").replace("_", " ")
         by_system[prov.system].append(words)
-    counts = {
-        "orders": len(profile.orders),
-        "refunds": len(profile.refunds),
-        "invoices": len(profile.invoices),
-        "conversations": len(profile.tickets),
-    }
     reply = Reply()
-    reply.say("Here's what we hold about you, by system:")
+    reply.say("utter_data_held_intro")
     for system in ("crm", "marketing", "commerce", "contact_centre", "tandem", "derived"):
         items = sorted(set(by_system.get(system, [])))
         if items:
-            reply.messages.append(f"- {SYSTEM_NAMES[system][0].upper()}{SYSTEM_NAMES[system][1:]}: {join_words(items)}.")
+            reply.say(f"utter_data_held_{system}", items=join_words(items))
     reply.say(
-        "In numbers: {orders} orders, {refunds} refunds, {invoices} invoices and {conversations} past conversations.",
-        counts,
+        "utter_data_held_counts",
+        orders=_count(len(profile.orders), "order", "orders"),
+        refunds=_count(len(profile.refunds), "refund", "refunds"),
+        invoices=_count(len(profile.invoices), "invoice", "invoices"),
+        conversations=_count(len(profile.tickets), "past conversation", "past conversations"),
     )
-    reply.use("a summary of your profile", "derived", "to answer your data request")
+    reply.use("profile_summary", "derived")
     others = [r for r in profile.open_requests() if r.kind != "data_export"]
     if others:
-        reply.say(
-            "Requests you've made that our team is still working on: {requests}.",
-            {"requests": join_words([_request_words(r) for r in others[:6]])},
-        )
+        reply.say("utter_open_requests", requests=join_words([_request_words(r) for r in others[:6]]))
     reference, failed = await start_request(
         ctx,
         "data_export",
-        what="a request for a full copy of your data",
-        fallback="You can also download your data under Account > Privacy.",
     )
     if failed is not None:
         return reply.extend(failed)
-    reply.say("For a full copy, I've asked for a data export[[ (reference {reference})]]:", {"reference": reference})
+    reply.say("utter_data_export_requested", reference=reference)
     reply.add_statement(ctx.statement(Case("data_export", facts={"email": mask_email(profile.email)})))
     return reply
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """A count-aware variable ("1 order", "3 orders"): the count decides the noun, not a template."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def _request_words(request) -> str:  # type: ignore[no-untyped-def]
@@ -169,19 +159,13 @@ def _request_words(request) -> str:  # type: ignore[no-untyped-def]
 
 async def forget_me(ctx: Context) -> Reply:
     if ctx.unavailable:
-        return unavailable(
-            "your account",
-            "Your request isn't lost: please ask again shortly, or write to our privacy team via the contact form.",
-        )
+        return unavailable("utter_unavailable_forget_me")
     profile = ctx.profile
     if profile is None:
-        return ask_identity(ctx, "action_forget_me", "start the erasure of your personal data")
+        return ask_identity(ctx, "action_forget_me", "forget_me")
     ok, result = await ctx.gateway.write_result("erasure request", "request_erasure", profile.customer_id, ctx.turn.conversation_id)
     if not ok:
-        return unavailable(
-            "your account",
-            "I couldn't record the erasure request just now; please ask again shortly, or say \"agent\".",
-        )
+        return unavailable("utter_unavailable_forget_me_not_recorded")
     reference = None
     for attr in ("request_id", "reference", "id"):
         value = getattr(result, attr, None)
@@ -190,9 +174,11 @@ async def forget_me(ctx: Context) -> Reply:
             break
     if reference is None and isinstance(result, (str, int)):
         reference = str(result)
+    if reference:
+        reference = short_reference(reference)  # one reference format for every request
     reply = Reply()
     reply.slots["personalisation_allowed"] = False
     reply.slots["customer_name"] = None
-    reply.say("I've started an erasure request for your personal data. Marketing stops straight away.")
+    reply.say("utter_erasure_started")
     reply.add_statement(ctx.statement(Case("erasure", facts={"reference": reference})))
     return reply

@@ -20,25 +20,25 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from bot.actions_support.common import UNAVAILABLE_OFFER
 from bot.actions_support.conversation import Context, Reply
 from bot.profile.model import short_reference
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_MESSAGE_CHARS", "NOT_RECORDED", "not_recorded", "start_request"]
+__all__ = ["MAX_MESSAGE_CHARS", "not_recorded", "start_request"]
 
 #: how much of the customer's own words a request keeps for the colleague who acts on it
 MAX_MESSAGE_CHARS = 500
 
-NOT_RECORDED = "I'm sorry, I couldn't record {what} just now, so it hasn't been started yet. {fallback}"
+def not_recorded(kind: str, variables: Mapping[str, Any]) -> Reply:
+    """The honest answer when a request could not be stored; flags the conversation.
 
-
-def not_recorded(what: str, fallback: str) -> Reply:
-    """The honest answer when a request could not be stored; flags the conversation."""
+    ``utter_not_recorded_<kind>`` says what could not be recorded, that it has
+    not started, and what the customer can do meanwhile.
+    """
     reply = Reply(unavailable=True)
-    reply.say(NOT_RECORDED, {"what": what, "fallback": fallback or None}, default=f"I'm sorry, I couldn't record {what} just now.")
-    reply.say(UNAVAILABLE_OFFER)
+    reply.say(f"utter_not_recorded_{kind}", **variables)
+    reply.say("utter_unavailable_offer")
     reply.slots["data_unavailable"] = True
     return reply
 
@@ -47,8 +47,7 @@ async def start_request(
     ctx: Context,
     kind: str,
     *,
-    what: str,
-    fallback: str,
+    failure: str | None = None,
     order_id: str | None = None,
     details: Mapping[str, Any] | None = None,
     with_message: bool = False,
@@ -56,16 +55,16 @@ async def start_request(
     """Record process ``kind`` for the identified customer.
 
     Returns ``(reference, None)`` once the request is stored (``reference`` is
-    the short form to quote), else ``(None, reply)`` with the honest answer:
-    ``what`` names the request ("the cancellation of order 4000000901"),
-    ``fallback`` says what the customer can do meanwhile. ``with_message``
+    the short form to quote), else ``(None, reply)`` with the honest answer
+    ``utter_not_recorded_<failure>`` (``failure`` defaults to ``kind``; the
+    order and invoice numbers fill it). ``with_message``
     keeps the customer's latest message (truncated) in the details, for
     requests a colleague completes by hand (order or address changes).
     """
     profile = ctx.profile
     if profile is None:  # callers identify the customer first; never claim anything without one
         logger.error("start_request(%s) without an identified customer", kind)
-        return None, not_recorded(what, fallback)
+        return None, not_recorded(failure or kind, _subject(order_id, details))
     data: dict[str, Any] = {k: v for k, v in (details or {}).items() if v is not None}
     if with_message and ctx.turn.text.strip():
         data["customer_message"] = ctx.turn.text.strip()[:MAX_MESSAGE_CHARS]
@@ -79,5 +78,9 @@ async def start_request(
         details=data or None,
     )
     if not ok or not isinstance(result, str) or not result:
-        return None, not_recorded(what, fallback)
+        return None, not_recorded(failure or kind, _subject(order_id, details))
     return short_reference(result), None
+
+
+def _subject(order_id: str | None, details: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {"order_id": order_id, "invoice_id": (details or {}).get("invoice_id")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.actions_support.common import unavailable
+from bot.actions_support.common import unavailable, with_known
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.orders import choose_order, refund_case
 from bot.actions_support.process_requests import start_request
@@ -18,36 +18,37 @@ __all__ = ["refund_policy", "get_refund", "track_refund", "refund_eligibility"]
 def refund_policy(ctx: Context) -> Reply:
     policies = ctx.catalogue.policies
     reply = Reply()
-    reply.say(
-        "You can return most items within {days} days of delivery for a full refund, and returns are free. "
-        "Once the return arrives we check it and refund the way you paid: cards within about 5 working days, "
-        "PayPal within 2, bank transfers within 5, store credit the next working day. "
-        "Opened software, personalised items and gift cards can't be refunded.",
-        {"days": policies.refund_window_days},
-    )
+    reply.say("utter_refund_policy", days=policies.refund_window_days)
     return reply
 
 
-def refund_eligibility(order: Order, now: dt.datetime, window_days: int) -> tuple[bool, str]:
-    """Can ``order`` be returned for a refund at ``now``? With the reason in words."""
+def refund_eligibility(order: Order, now: dt.datetime, window_days: int) -> tuple[bool, str, dict[str, str]]:
+    """Can ``order`` be returned for a refund at ``now``?
+
+    Returns (eligible, reason, facts): ``reason`` names the response that
+    explains it (``utter_refund_<reason>``), ``facts`` fill it.
+    """
     shipment = order.shipment
+    facts = {"order_id": order.order_id, "days": str(window_days)}
     if order.status is OrderStatus.DELIVERED:
         delivered = shipment.delivered_at if shipment and shipment.delivered_at else order.updated_at
         deadline = delivered.date() + dt.timedelta(days=window_days)
+        facts["delivered"] = format_day(delivered.date(), now.date())
+        facts["deadline"] = format_day(deadline, now.date())
         if now.date() <= deadline:
-            return True, f"it was delivered on {format_day(delivered.date(), now.date())}, within the {window_days}-day returns window (until {format_day(deadline, now.date())})"
-        return False, f"it was delivered on {format_day(delivered.date(), now.date())}, and the {window_days}-day returns window ended on {format_day(deadline, now.date())}"
+            return True, "in_window", facts
+        return False, "window_ended", facts
     if order.status is OrderStatus.DISPATCHED:
-        return True, "it's on its way; you can return it once it arrives (or refuse it at the door)"
+        return True, "on_its_way", facts
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
-        return False, "it hasn't been dispatched yet, so cancelling it is quicker: the refund then follows automatically"
+        return False, "not_dispatched", facts
     if order.status is OrderStatus.CANCELLED:
-        return False, "it was cancelled, so its refund is made automatically"
-    return False, "it has already been returned"
+        return False, "cancelled", facts
+    return False, "returned", facts
 
 
 async def get_refund(ctx: Context) -> Reply:
-    order, early = choose_order(ctx, "refund", "action_get_refund", "check whether your order can be refunded")
+    order, early = choose_order(ctx, "refund", "action_get_refund")
     if early is not None:
         return early
     assert order is not None
@@ -55,39 +56,31 @@ async def get_refund(ctx: Context) -> Reply:
     assert profile is not None
     reply = Reply()
     reply.slots["order_id"] = order.order_id
-    reply.use(f"order {order.order_id} and its delivery date", "commerce", "to check the returns window")
+    reply.use("order_delivery_date", "commerce", order.order_id)
     existing = sorted(profile.refunds_for(order.order_id), key=lambda r: r.requested_at)
     if existing and existing[-1].state is not RefundState.REJECTED:
         return _report_refund(ctx, order, reply)
-    ok, why = refund_eligibility(order, ctx.now, ctx.catalogue.policies.refund_window_days)
-    facts = {"order_id": order.order_id, "why": why}
+    ok, reason, facts = refund_eligibility(order, ctx.now, ctx.catalogue.policies.refund_window_days)
     if ok:
         reference, failed = await start_request(
             ctx,
             "refund",
-            what=f"your refund request for order {order.order_id}",
-            fallback="You can still start the return yourself under Account > Orders; the returns label is free.",
             order_id=order.order_id,
             details={"via": "return", "order_status": order.status.value},
         )
         if failed is not None:
             return reply.extend(failed)
-        reply.say("Order {order_id} can be refunded: {why}.", facts)
-        reply.say("I've registered your refund request[[ (reference {reference})]].", {"reference": reference})
+        reply.say(f"utter_refund_{reason}", **facts)
+        reply.say("utter_refund_request_registered", reference=reference)
         reply.add_statement(ctx.statement(Case("return", None, "requested", None, {"order_id": order.order_id})))
         return reply
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
-        reply.say("Order {order_id} doesn't need a return: {why}.", facts)
-        reply.say('Say "cancel my order" and I\'ll check it for you.')
+        reply.say(f"utter_refund_{reason}", **facts)
         return reply
     if order.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
-        reply.say("Order {order_id} needs no new refund request: {why}.", facts)
+        reply.say(f"utter_refund_{reason}", **facts)
         return _report_refund(ctx, order, reply)
-    reply.say("I'm sorry, order {order_id} can't be refunded under our policy: {why}.", facts)
-    reply.say(
-        "If the item is faulty, you're still covered by your statutory rights: "
-        'say "agent" and a colleague will look at it.'
-    )
+    reply.say(f"utter_refund_{reason}", **facts)
     return reply
 
 
@@ -95,47 +88,36 @@ def _report_refund(ctx: Context, order: Order, reply: Reply) -> Reply:
     profile = ctx.profile
     refunds = sorted(profile.refunds_for(order.order_id), key=lambda r: r.requested_at) if profile else []
     if not refunds:
-        reply.say(
-            "I can't see a refund for order {order_id} yet. If you've sent it back, refunds are approved within "
-            "5 working days of the return arriving.",
-            {"order_id": order.order_id},
-        )
+        reply.say("utter_refund_not_seen_yet", order_id=order.order_id)
         reply.add_statement(ctx.statement(Case("return", None, "received", None, {"order_id": order.order_id})))
         return reply
     refund = refunds[-1]
-    reply.use(f"the refund for order {order.order_id}", "commerce", "to tell you where the money is")
+    reply.use("order_refund", "commerce", order.order_id)
     case = refund_case(refund)
     facts = {
         "order_id": order.order_id,
         "amount": case.facts.get("amount") if case else None,
         "method": ctx.catalogue.process("refund").variant(refund.method.value).label,
-        "approved": refund.approved_at,
-        "paid": refund.paid_at,
+        "approved": format_day(refund.approved_at.date(), ctx.now.date()) if refund.approved_at else None,
+        "paid": format_day(refund.paid_at.date(), ctx.now.date()) if refund.paid_at else None,
     }
     if case is None:
-        reply.say(
-            "The refund request for order {order_id} was not approved. "
-            'I can put you through to a colleague who can explain why and review it: say "agent".',
-            facts,
-        )
+        reply.say("utter_refund_not_approved", **facts)
         return reply
     if refund.state is RefundState.REQUESTED:
-        reply.say("Your refund[[ of {amount}]] for order {order_id} has been requested and is being checked.", facts)
+        reply.say(with_known("utter_refund_requested", facts, "amount"), **facts)
     elif refund.state is RefundState.APPROVED:
-        reply.say("Your refund[[ of {amount}]] for order {order_id} was approved[[ on {approved}]] as a {method}.", facts)
+        reply.say(with_known("utter_refund_approved", facts, "amount", "approved"), **facts)
     else:
-        reply.say("Your refund[[ of {amount}]] for order {order_id} was paid[[ on {paid}]] as a {method}.", facts)
+        reply.say(with_known("utter_refund_paid", facts, "amount", "paid"), **facts)
     reply.add_statement(ctx.statement(case))
     return reply
 
 
 def track_refund(ctx: Context) -> Reply:
     if ctx.unavailable:
-        return unavailable(
-            "your refund",
-            "Refunds reach cards within about 5 working days of approval, PayPal within 2.",
-        )
-    order, early = choose_order(ctx, "refund_status", "action_track_refund", "check where your refund is")
+        return unavailable("utter_unavailable_refund")
+    order, early = choose_order(ctx, "refund_status", "action_track_refund")
     if early is not None:
         return early
     assert order is not None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from bot.actions_support.gateway import ProfileGateway
+from bot.handoff.intake import IntakeClient
 from bot.processes.catalogue import Catalogue, default_catalogue, load_catalogue
 from bot.profile.errors import ProfileStoreUnavailable
 
@@ -33,6 +34,8 @@ class Services:
     clock: Callable[[], dt.datetime] = _utc_now
     #: secret the website signs verified identities with (None: unsigned metadata is trusted, dev only)
     identity_secret: str | None = None
+    #: the handoff service's intake (None: no service configured; the broker still brings requests)
+    handoff: IntakeClient | None = None
 
     def now(self) -> dt.datetime:
         """The shop's local time now (naive), as the process catalogue counts it."""
@@ -64,16 +67,27 @@ def build_services(settings: Any = None) -> Services:
     except Exception as exc:  # noqa: BLE001 - the server must start anyway and answer honestly
         logger.error("profile repository could not be created: %s", exc)
         store = _UnavailableStore(f"profile store not available: {type(exc).__name__}")
-    secret = settings.identity_secret
-    if not secret:
-        logger.warning("no identity secret configured: widget metadata identities are trusted unsigned")
+    from bot.identity_token import identity_secret
+
+    # the widget's identity tokens are verified with it (TANDEM_IDENTITY_SECRET or var/identity_secret)
+    secret = getattr(settings, "identity_secret", None) or identity_secret(settings.var_dir)
     holidays = settings.holidays_file
     catalogue = load_catalogue(holidays_path=holidays) if holidays else default_catalogue()
     return Services(
         gateway=ProfileGateway(store, timeout_s=settings.profile_timeout_s),
         catalogue=catalogue,
         identity_secret=secret,
+        handoff=_intake_client(settings),
     )
+
+
+def _intake_client(settings: Any) -> IntakeClient | None:
+    from bot.handoff.config import service_secret
+
+    url = getattr(settings, "handoff_url", None)
+    if not url:
+        return None
+    return IntakeClient(url, service_secret(var_dir=getattr(settings, "var_dir", None)))
 
 
 _services: Services | None = None

@@ -17,8 +17,9 @@ HTTP API (JSON; every route but ``/health``, ``/console`` and ``/api/login`` nee
 ``POST /api/conversations/{id}/handback``
 ``POST /api/conversations/{id}/close``      ``{"disposition"}``
 ``GET  /ws?token=...``                live updates (``snapshot``, ``conversation``, ``message``)
-``POST /api/intake``                  the action server announces a request (HMAC-signed body,
-                                      header ``X-Tandem-Signature``; see ``intake.announce``)
+``POST /api/intake``                  ``action_handoff`` hands over a request (HMAC-signed body,
+                                      header ``X-Tandem-Signature``) and gets the queue position,
+                                      wait and opening hours back (see ``bot/handoff/intake.py``)
 ====================================  ==========================================================
 """
 
@@ -43,9 +44,10 @@ from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
-from bot.handoff.rasa_client import RasaClient
 from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
+from bot.insights.web import setup_insights_routes
+from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
         app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_close_sockets)
     setup_routes(app)
+    setup_insights_routes(app)
     setup_customer_routes(app)  # widget files and endpoints, demo shop (bot/handoff/customer.py)
     return app
 
@@ -86,10 +89,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     store = QueueStore.from_url(settings.handoff_db_url)
     await store.create_schema()
     session = aiohttp.ClientSession()
-    profiles = ProfileLookup(settings.profile_db_url, settings.profile_timeout_s)
-    rasa = RasaClient(
-        session, settings.rasa_url, settings.rasa_token, timeout_s=config.rasa_timeout_s, retries=config.rasa_retries
-    )
+    profiles = ProfileLookup.from_url(settings.profile_db_url, settings.profile_timeout_s)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, session=session, timeout_s=config.rasa_timeout_s,
+                      retries=config.rasa_retries)
     app[STORE] = store
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
     app[CONSUMER] = EventBrokerConsumer.from_url(
@@ -136,6 +138,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except HandoffError as exc:
         return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=exc.status)
+    except RasaAPIError as exc:  # nothing reached the customer; the agent reads why
+        status = 404 if isinstance(exc, RasaNotFound) else 502
+        return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=status)
     except web.HTTPException:
         raise
     except asyncio.CancelledError:
@@ -230,16 +235,16 @@ async def login(request: web.Request) -> web.Response:
 async def intake(request: web.Request) -> web.Response:
     body = await request.read()
     if not signature_ok(request.app[CONFIG].secret, body, request.headers.get(SIGNATURE_HEADER)):
-        raise Unauthorized("announcement signature missing or wrong")
+        raise Unauthorized("handoff request signature missing or wrong")
     try:
         data = json.loads(body)
         req = HandoffRequest.from_slot(data["request"], str(data["sender_id"]))
     except (ValueError, TypeError, KeyError) as exc:
-        raise BadRequest(f"malformed announcement: {exc}") from exc
+        raise BadRequest(f"malformed handoff request: {exc}") from exc
     if not req.sender_id:
-        raise BadRequest("malformed announcement: empty sender_id")
-    conv, created = await request.app[SERVICE].announce(req)
-    return web.json_response({"conversation_id": conv.id, "created": created})
+        raise BadRequest("malformed handoff request: empty sender_id")
+    answer = await request.app[SERVICE].intake(req)
+    return web.json_response(answer.to_json())
 
 
 async def queue(request: web.Request) -> web.Response:

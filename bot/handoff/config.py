@@ -213,7 +213,7 @@ class HandoffConfig:
 
 
 def service_secret(env: Mapping[str, str] | None = None, var_dir: Path | None = None) -> bytes:
-    """The key that signs agent tokens and the action server's handoff announcements:
+    """The key that signs agent tokens and the action server's handoff requests (intake calls):
     ``TANDEM_HANDOFF_SECRET``, else one kept in ``var/handoff_secret`` (shared by the processes
     of ``make run``)."""
     env = os.environ if env is None else env

@@ -38,10 +38,11 @@ from aiohttp import web
 from bot import identity_token
 from bot.channels import session_token
 from bot.handoff import routing
-from bot.handoff.errors import BadRequest, NotFound, Unauthorized
+from bot.handoff.errors import BadRequest, Unauthorized
 from bot.handoff.models import Conversation, MessageKind, Status
 from bot.handoff.store import conversations as conversations_table
 from bot.handoff.store import utcnow
+from bot.rasa_api import RasaNotFound
 from bot.settings import ROOT
 
 WIDGET_DIST = ROOT / "widget" / "dist"
@@ -142,7 +143,7 @@ async def missed_messages(request: web.Request) -> web.Response:
         raise BadRequest("since must be a finite number")
     try:
         tracker = await request.app[SERVICE].rasa.tracker(sender_id)
-    except NotFound:
+    except RasaNotFound:
         tracker = {"events": []}
     lines = widget_lines(tracker.get("events") or [], since)
     return web.json_response({"messages": lines, "conversation": await _status(request.app, sender_id)},
@@ -224,10 +225,17 @@ async def _status(app: web.Application, sender_id: str) -> dict[str, Any] | None
             position = ids.index(conv.id) + 1
             out["position"] = position
             if agents:
-                out["wait"] = routing.describe_wait(routing.estimate_wait_s(position, agents, handle, busy))
+                out["wait"] = describe_wait(routing.estimate_wait_s(position, agents, handle, busy))
     if conv.status is Status.CLOSED and conv.agent:
         out["rating_due"] = not await _rated(app, conv.id)
     return out
+
+
+def describe_wait(eta_s: int | None) -> str | None:
+    """The widget's queue line: 'under a minute', 'about 4 minutes' (rounded up, as the bot does)."""
+    if eta_s is None:
+        return None
+    return "under a minute" if eta_s < 60 else f"about {max(2, math.ceil(eta_s / 60))} minutes"
 
 
 async def rating(request: web.Request) -> web.Response:

@@ -29,9 +29,3 @@ class Unauthorized(HandoffError):
 
 class BadRequest(HandoffError):
     status = 400
-
-
-class RasaUnavailable(HandoffError):
-    """Rasa's HTTP API could not be reached or failed after retries; nothing was delivered."""
-
-    status = 502

@@ -1,11 +1,15 @@
-"""The customer's side of a handoff request: topic, reason, queue estimate and what to say.
+"""A handoff request's way into the service: one signed call, one answer.
 
-Used by ``action_handoff`` (actions/handoff.py); plain async Python so it is tested without Rasa.
-The action reads the queue (to tell position and wait). The request itself travels to the
-service durably through the ``handoff_request`` slot and Rasa's event broker, so it is not lost
-when the handoff service is down; the action also *announces* it to the service directly
-(:func:`announce`, signed, best effort, idempotent with the broker event), so that agents see it
-without waiting for Rasa to finish the turn and for the next broker poll.
+``action_handoff`` (actions/handoff.py) builds the request (who, why, which topic, the channel and
+the customer's first words) and POSTs it to the service's ``/api/intake``, signed with the
+service secret (HMAC-SHA256 of the body, header ``X-Tandem-Signature``). The service owns the
+queue: it reads the customer's profile (segments, flags, name), puts the request in its queue
+with its priority and answers with the queue position, the estimated wait and whether we are
+open (:class:`IntakeAnswer`), which the action tells the customer.
+
+The action also stores the request in the ``handoff_request`` slot, so Rasa's event broker
+brings it to the service durably when the call fails; both paths carry the same ``handoff_id``,
+and the queue applies a request once.
 """
 
 from __future__ import annotations
@@ -15,40 +19,28 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping
 
 import aiohttp
 
-from bot.handoff import routing, texts
-from bot.handoff.config import BusinessHours
-from bot.handoff.models import HandoffRequest, Mode, QueueEstimate, Topic
-from bot.handoff.store import QueueStore, estimate_for
+from bot.handoff.models import FIRST_WORDS_CHARS, HandoffRequest, Mode
+from bot.vocabulary import EXPLICIT_REQUEST_REASON, UNSPECIFIED_REASON, Slot, Topic, topic_for_intents
 
 logger = logging.getLogger(__name__)
 
-#: words in the last intent's name → topic, when the escalation policy set none
-INTENT_TOPICS = (
-    (("complain", "complaint", "legal"), Topic.COMPLAINTS),
-    (("refund", "invoice", "payment", "billing", "charge", "bill"), Topic.REFUNDS_BILLING),
-    (("order", "deliver", "shipping", "track", "cancel", "return"), Topic.ORDERS),
-    (("account", "password", "login", "address", "profile", "privacy", "newsletter"), Topic.ACCOUNT),
-)
+SIGNATURE_HEADER = "X-Tandem-Signature"
+#: how long the action waits for the service's answer (it reads the profile and the queue)
+INTAKE_TIMEOUT_S = 3.0
 
 
 def derive_topic(slot_value: object, intents: Iterable[str | None]) -> Topic:
-    """The policy's topic if valid, else guessed from the most recent meaningful intent."""
+    """The policy's topic if it set one, else the topic of the most recent business intent."""
     if slot_value:
         return Topic.parse(slot_value)
-    for intent in intents:
-        name = (intent or "").lower()
-        for words, topic in INTENT_TOPICS:
-            if any(w in name for w in words):
-                return topic
-    return Topic.GENERAL
+    return topic_for_intents(intents)
 
 
 def derive_reason(slot_value: object, last_intent: str | None) -> str:
@@ -56,104 +48,85 @@ def derive_reason(slot_value: object, last_intent: str | None) -> str:
     if isinstance(slot_value, str) and slot_value.strip():
         return slot_value.strip()[:1000]
     if last_intent == "contact_human_agent":
-        return "explicit_request: The customer asked to speak to a person."
-    return "unspecified: The conversation was handed to an agent without a recorded reason."
+        return EXPLICIT_REQUEST_REASON
+    return UNSPECIFIED_REASON
+
+
+def first_words(texts: Iterable[str | None]) -> str | None:
+    """The customer's first typed message (button payloads like ``/greet`` are not words)."""
+    for text in texts:
+        words = " ".join((text or "").split())
+        if words and not words.startswith("/"):
+            return words[:FIRST_WORDS_CHARS]
+    return None
+
+
+def build_request(
+    *,
+    sender_id: str,
+    slots: Mapping[str, Any],
+    intents: list[str | None],
+    requested_at: float,
+    channel: str | None = None,
+    first_message: str | None = None,
+) -> HandoffRequest:
+    """The request ``action_handoff`` sends; ``intents`` newest first."""
+    return HandoffRequest(
+        handoff_id=uuid.uuid4().hex,
+        sender_id=sender_id,
+        topic=derive_topic(slots.get(Slot.ESCALATION_TOPIC), intents),
+        reason=derive_reason(slots.get(Slot.ESCALATION_REASON), intents[0] if intents else None),
+        requested_at=requested_at,
+        customer_id=slots.get(Slot.CUSTOMER_ID) or None,
+        mode=Mode.CHAT,
+        channel=channel or None,
+        first_message=first_message,
+    )
 
 
 @dataclass(frozen=True)
-class HandoffPlan:
-    request: HandoffRequest
-    estimate: QueueEstimate
-    message: str
-    buttons: list[dict[str, str]]
+class IntakeAnswer:
+    """What the service tells the action about a request it queued."""
 
+    conversation_id: int
+    created: bool
+    topic: Topic
+    position: int
+    #: seconds until an agent picks the customer up; None: nobody can serve now (no agent free,
+    #: or outside opening hours)
+    wait_s: int | None
+    open_now: bool
+    next_opening: datetime | None
+    #: the opening hours, described for people ("Mon-Fri 08:00-20:00 (UTC)")
+    hours: str
 
-async def estimate(
-    store: QueueStore | None,
-    topic: Topic,
-    my_key: float,
-    hours: BusinessHours,
-    now: datetime,
-    *,
-    presence_ttl_s: float = 60.0,
-    default_handle_s: float = 300.0,
-    timeout_s: float = 2.0,
-) -> QueueEstimate:
-    """Position and wait from the queue database; honest fallbacks when it cannot be read."""
-    open_now = hours.is_open(now)
-    next_open = None if open_now else hours.next_opening(now)
-    if store is None:
-        return QueueEstimate(1, None, 0, open_now, next_open, {"error": "no queue database"})
-    try:
-        async with store.begin() as conn:
-            position, eta, agents = await asyncio.wait_for(
-                estimate_for(store, conn, topic, my_key, presence_ttl_s=presence_ttl_s,
-                             default_handle_s=default_handle_s),
-                timeout_s,
-            )
-    except Exception as exc:  # noqa: BLE001 - the handoff goes ahead; only the estimate is missing
-        logger.warning("queue estimate unavailable: %s", exc)
-        return QueueEstimate(1, None, 0, open_now, next_open, {"error": str(exc)})
-    if not open_now:
-        eta = None
-    return QueueEstimate(position, eta, agents, open_now, next_open)
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "created": self.created,
+            "topic": self.topic.value,
+            "position": self.position,
+            "wait_s": self.wait_s,
+            "open_now": self.open_now,
+            "next_opening": self.next_opening.isoformat() if self.next_opening else None,
+            "hours": self.hours,
+        }
 
-
-async def plan_handoff(
-    *,
-    sender_id: str,
-    slots: dict[str, Any],
-    intents: list[str | None],
-    store: QueueStore | None,
-    hours: BusinessHours,
-    now: datetime | None = None,
-    presence_ttl_s: float = 60.0,
-    default_handle_s: float = 300.0,
-) -> HandoffPlan:
-    now = now or datetime.now(timezone.utc)
-    topic = derive_topic(slots.get("escalation_topic"), intents)
-    reason = derive_reason(slots.get("escalation_reason"), intents[0] if intents else None)
-    segments = tuple(str(s) for s in slots.get("customer_segments") or ())
-    flags = tuple(str(s) for s in slots.get("customer_flags") or ())
-    requested_at = now.timestamp()
-    key = routing.sort_key(requested_at, routing.priority_for(segments, flags, topic))
-    est = await estimate(store, topic, key, hours, now, presence_ttl_s=presence_ttl_s,
-                         default_handle_s=default_handle_s)
-    unknown_estimate = "error" in est.extra and est.open_now
-    if est.eta_s is not None or unknown_estimate:
-        message = texts.queued(topic, est.position, est.eta_s)
-        if unknown_estimate:
-            message = (
-                f"I'm passing you to a person from our {texts.TOPIC_LABEL[topic]} team. I can't see the queue "
-                "right now, so I can't tell you the wait, but your request is saved with this conversation "
-                "and they will see everything, so you won't need to repeat anything."
-            )
-        buttons: list[dict[str, str]] = []
-    else:
-        message = texts.no_agent(topic, est.open_now, hours.describe(), est.next_opening)
-        buttons = [
-            {"title": "Call me back", "payload": texts.CALLBACK_PAYLOAD},
-            {"title": "Answer by e-mail", "payload": texts.EMAIL_PAYLOAD},
-            {"title": "I'll wait here", "payload": texts.KEEP_WAITING_PAYLOAD},
-        ]
-    request = HandoffRequest(
-        handoff_id=uuid.uuid4().hex,
-        sender_id=sender_id,
-        topic=topic,
-        reason=reason,
-        requested_at=requested_at,
-        customer_id=slots.get("customer_id") or None,
-        customer_name=slots.get("customer_name") or None,
-        segments=segments,
-        flags=flags,
-        position_told=est.position,
-        eta_told_s=est.eta_s,
-        mode=Mode.CHAT,
-    )
-    return HandoffPlan(request, est, message, buttons)
-
-
-SIGNATURE_HEADER = "X-Tandem-Signature"
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "IntakeAnswer":
+        """Raises ``ValueError``/``KeyError``/``TypeError`` on a malformed answer."""
+        wait = data.get("wait_s")
+        nxt = data.get("next_opening")
+        return cls(
+            conversation_id=int(data["conversation_id"]),
+            created=bool(data["created"]),
+            topic=Topic.parse(data["topic"]),
+            position=max(1, int(data["position"])),
+            wait_s=None if wait is None else max(0, int(wait)),
+            open_now=bool(data["open_now"]),
+            next_opening=datetime.fromisoformat(nxt) if nxt else None,
+            hours=str(data.get("hours") or ""),
+        )
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -164,16 +137,21 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(sign(secret, body), header or "")
 
 
-def announcement(request: HandoffRequest) -> bytes:
+def intake_body(request: HandoffRequest) -> bytes:
     return json.dumps({"sender_id": request.sender_id, "request": request.to_slot()}).encode()
 
 
-async def announce(
-    session: aiohttp.ClientSession, service_url: str, secret: bytes, request: HandoffRequest, *, timeout_s: float = 0.5
-) -> bool:
-    """Tell the handoff service about ``request`` now. Never raises: when the service is down or
-    slow, the broker event brings the request a little later, so nothing is lost."""
-    body = announcement(request)
+async def submit(
+    session: aiohttp.ClientSession,
+    service_url: str,
+    secret: bytes,
+    request: HandoffRequest,
+    *,
+    timeout_s: float = INTAKE_TIMEOUT_S,
+) -> IntakeAnswer | None:
+    """Hand ``request`` to the service and return its answer; None when it is down, slow or
+    refuses (logged). Never raises: the broker event still brings the request."""
+    body = intake_body(request)
     try:
         async with session.post(
             f"{service_url.rstrip('/')}/api/intake",
@@ -182,12 +160,25 @@ async def announce(
             timeout=aiohttp.ClientTimeout(total=timeout_s),
         ) as resp:
             if resp.status == 200:
-                return True
-            logger.warning("handoff service refused the announcement (%s): %s", resp.status, (await resp.text())[:200])
+                return IntakeAnswer.from_json(await resp.json())
+            logger.warning("handoff service refused the request (%s): %s", resp.status, (await resp.text())[:200])
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        logger.info("handoff service not reachable (%s); the event broker will bring the request", exc or type(exc).__name__)
-    return False
+        logger.warning("handoff service not reachable (%s); the event broker will bring the request",
+                       exc or type(exc).__name__)
+    except (ValueError, KeyError, TypeError) as exc:
+        logger.error("handoff service answered something unreadable: %s", exc)
+    return None
 
 
-def monotonic_ms() -> float:
-    return time.monotonic() * 1000
+@dataclass(frozen=True)
+class IntakeClient:
+    """The action server's side of ``/api/intake``: the service's URL and the shared secret."""
+
+    service_url: str
+    secret: bytes = field(repr=False)
+    timeout_s: float = INTAKE_TIMEOUT_S
+
+    async def submit(self, request: HandoffRequest) -> IntakeAnswer | None:
+        # one session per request: a session must not outlive the loop that made it
+        async with aiohttp.ClientSession() as http:
+            return await submit(http, self.service_url, self.secret, request, timeout_s=self.timeout_s)

@@ -1,37 +1,51 @@
-"""The unified customer profile, seen from the agent console.
+"""The unified customer profile, seen from the handoff service.
 
-``bot.profile`` is another area of tandem; this adapter imports it lazily and degrades honestly:
-the console shows "customer not identified" without a customer_id, and "profile unavailable"
-(with the reason) when the profile store fails, never a half-guessed profile.
+Through the same door as the actions (:class:`bot.actions_support.gateway.ProfileGateway`: one
+time limit, every failure an honest outcome): the intake reads a customer's segments, flags and
+name to place their request; the console's side pane shows the summary, "customer not
+identified" without a customer id, and "profile unavailable" (with the reason) when the store
+fails, never a half-guessed profile.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import logging
+from dataclasses import dataclass
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from bot.actions_support.gateway import Outcome, ProfileGateway
+from bot.profile import ProfileRepository
+
+
+@dataclass(frozen=True)
+class CustomerTraits:
+    """What the queue needs from a profile: how to call the customer in the console, and what
+    decides their priority."""
+
+    name: str | None
+    segments: tuple[str, ...]
+    flags: tuple[str, ...]
 
 
 class ProfileLookup:
-    def __init__(self, profile_db_url: str, timeout_s: float = 2.0) -> None:
-        self._url = profile_db_url
-        self._timeout = timeout_s
-        self._repo: Any = None
-        self._error_type: type[BaseException] = Exception
-        self._unavailable: str | None = None
+    def __init__(self, gateway: ProfileGateway) -> None:
+        self.gateway = gateway
 
-    def _repository(self) -> Any:
-        if self._repo is None and self._unavailable is None:
-            try:
-                module = importlib.import_module("bot.profile")
-                self._error_type = getattr(module, "ProfileError", Exception)
-                self._repo = module.ProfileRepository.from_url(self._url)
-            except (ImportError, AttributeError) as exc:
-                self._unavailable = f"the profile service is not installed ({exc})"
-        return self._repo
+    @classmethod
+    def from_url(cls, profile_db_url: str, timeout_s: float = 2.0) -> "ProfileLookup":
+        return cls(ProfileGateway(ProfileRepository.from_url(profile_db_url), timeout_s=timeout_s))
+
+    async def traits(self, customer_id: str | None) -> CustomerTraits | None:
+        """None without a customer id or when the profile cannot be read (the request is queued
+        with standard priority, and the console says why the profile is missing)."""
+        if not customer_id:
+            return None
+        lookup = await self.gateway.get(customer_id)
+        if not lookup.found or lookup.profile is None:
+            return None
+        profile = lookup.profile
+        # the name the side pane shows (the agent's view; personalisation concerns what the bot says)
+        name = profile.full_name or profile.given_name
+        return CustomerTraits(name, tuple(sorted(profile.segments)), tuple(sorted({f.name for f in profile.flags})))
 
     async def summary(self, customer_id: str | None) -> dict[str, Any]:
         """``{"status": "ok"|"not_identified"|"unavailable", "summary": ..., "message": ...}``."""
@@ -40,26 +54,14 @@ class ProfileLookup:
                 "status": "not_identified",
                 "message": "Customer not identified: the bot has not matched this chat to a customer record.",
             }
-        repo = self._repository()
-        if repo is None:
-            return {"status": "unavailable", "customer_id": customer_id, "message": self._unavailable}
-        try:
-            profile = await asyncio.wait_for(repo.get(customer_id), self._timeout)
-            return {"status": "ok", "customer_id": customer_id, "summary": profile.to_summary()}
-        except asyncio.TimeoutError:
-            msg = f"the profile store did not answer within {self._timeout:g} s"
-        except Exception as exc:  # noqa: BLE001 - any failure of the other area is shown, not raised
-            if not isinstance(exc, self._error_type):
-                logger.exception("profile lookup failed unexpectedly for %s", customer_id)
-            msg = f"{type(exc).__name__}: {exc}"
-        return {"status": "unavailable", "customer_id": customer_id, "message": f"Profile unavailable: {msg}"}
+        lookup = await self.gateway.get(customer_id)
+        if lookup.found and lookup.profile is not None:
+            return {"status": "ok", "customer_id": customer_id, "summary": lookup.profile.to_summary()}
+        if lookup.outcome is Outcome.NOT_FOUND:
+            message = "Profile unavailable: no customer record with this id"
+        else:
+            message = f"Profile unavailable: {lookup.detail or lookup.outcome.value}"
+        return {"status": "unavailable", "customer_id": customer_id, "message": message}
 
     async def close(self) -> None:
-        repo = self._repo
-        for name in ("aclose", "close", "dispose"):
-            fn = getattr(repo, name, None)
-            if fn is not None:
-                result = fn()
-                if asyncio.iscoroutine(result):
-                    await result
-                return
+        await self.gateway.store.close()

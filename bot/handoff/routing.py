@@ -71,17 +71,3 @@ def estimate_wait_s(position: int, agents: int, handle_s: float, busy_agents: in
     ahead = position - free
     # on average a busy agent is half-way through; each later slot costs handle_s / agents
     return int(math.ceil(handle_s / 2 / agents + (ahead - 1) * handle_s / agents))
-
-
-def describe_wait(eta_s: int | None) -> str:
-    """'under a minute', 'about 4 minutes', 'about 1 hour 10 minutes'."""
-    if eta_s is None:
-        return "unknown"
-    if eta_s < 60:
-        return "under a minute"
-    minutes = math.ceil(eta_s / 60)  # rounding up: better early than later than promised
-    if minutes < 60:
-        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
-    hours, rest = divmod(minutes, 60)
-    tail = f" {rest} minutes" if rest else ""
-    return f"about {hours} hour{'s' if hours != 1 else ''}{tail}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handoff import routing, texts
 from bot.handoff.config import AgentAccount, HandoffConfig
-from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError
+from bot.handoff.errors import BadRequest, Conflict, Forbidden
 from bot.handoff.models import (
     Conversation,
     Disposition,
@@ -31,14 +30,13 @@ from bot.handoff.models import (
     Status,
     Topic,
 )
-from bot.handoff.profiles import ProfileLookup
-from bot.handoff.rasa_client import RasaClient
-from bot.handoff.store import BatchView, QueueStore, utcnow
+from bot.handoff.intake import IntakeAnswer
+from bot.handoff.profiles import CustomerTraits, ProfileLookup
+from bot.handoff.store import BatchView, QueueStore, estimate_for, utcnow
+from bot.rasa_api import RasaAPIError, RasaClient
+from bot.vocabulary import HANDOFF_SLOTS
 
 logger = logging.getLogger(__name__)
-
-#: slots cleared on hand-back so the next escalation starts fresh
-HANDOFF_SLOTS = ["handoff_request", "escalation_reason", "escalation_topic"]
 
 Notify = Callable[[], Awaitable[None]]
 
@@ -89,6 +87,8 @@ class HandoffService:
     hub: ConsoleHub
     profiles: ProfileLookup
     config: HandoffConfig
+    #: aware UTC now (tests pass a fixed clock to meet opening hours)
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _position_dirty: set[Topic] = field(default_factory=set)
     _position_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -129,7 +129,7 @@ class HandoffService:
         try:
             tracker = await self.rasa.tracker(conv.sender_id)
             return tracker_transcript(tracker.get("events") or []), "rasa", None
-        except HandoffError as exc:
+        except RasaAPIError as exc:
             lines = [
                 {"kind": m.kind.value, "text": m.text, "author": m.author, "time": m.created_at.isoformat() + "Z"}
                 for m in local
@@ -147,7 +147,7 @@ class HandoffService:
         if conv.mode is Mode.CHAT:
             try:
                 await self.rasa.send_bot_message(conv.sender_id, texts.agent_joined(agent.name), agent=agent.name)
-            except HandoffError as exc:  # accepted anyway; the agent sees the warning
+            except RasaAPIError as exc:  # accepted anyway; the agent sees the warning
                 logger.warning("could not greet %s: %s", conv.sender_id, exc)
         return conv
 
@@ -159,7 +159,7 @@ class HandoffService:
             if conv.mode is Mode.CHAT:
                 try:
                     await self.rasa.send_bot_message(conv.sender_id, texts.agent_joined(agent.name), agent=agent.name)
-                except HandoffError as exc:
+                except RasaAPIError as exc:
                     logger.warning("could not greet %s: %s", conv.sender_id, exc)
         return conv
 
@@ -193,20 +193,15 @@ class HandoffService:
         await self._after_change(conv, also=before.topic)
         if conv.mode is Mode.CHAT:
             try:
-                await self.rasa.send_bot_message(
-                    conv.sender_id,
-                    f"{agent.name.title()} is passing you to our {texts.TOPIC_LABEL[topic]} team, who can help "
-                    "with this. You keep your place; they will see everything so far.",
-                    agent=agent.name,
-                )
-            except HandoffError as exc:
+                await self.rasa.send_bot_message(conv.sender_id, texts.transferred(agent.name, topic), agent=agent.name)
+            except RasaAPIError as exc:
                 logger.warning("could not tell %s about the transfer: %s", conv.sender_id, exc)
         return conv
 
     async def hand_back(self, agent: AgentAccount, conv_id: int) -> Conversation:
         conv = await self._owned(agent, conv_id)
         if conv.mode is Mode.CHAT:
-            await self.rasa.resume(conv.sender_id, texts.handed_back(agent.name), HANDOFF_SLOTS)
+            await self.rasa.resume(conv.sender_id, texts.handed_back(agent.name), list(HANDOFF_SLOTS))
         async with self.store.begin() as conn:
             conv = await self.store.finish(conn, conv_id, agent.name, Status.HANDED_BACK, "handed_back")
         await self._after_change(conv)
@@ -219,7 +214,7 @@ class HandoffService:
             raise BadRequest(f"unknown disposition {disposition!r}; use one of {[d.value for d in Disposition]}") from exc
         conv = await self._owned(agent, conv_id)
         if conv.mode is Mode.CHAT:
-            await self.rasa.resume(conv.sender_id, texts.closed(agent.name), HANDOFF_SLOTS)
+            await self.rasa.resume(conv.sender_id, texts.closed(agent.name), list(HANDOFF_SLOTS))
         async with self.store.begin() as conn:
             conv = await self.store.finish(conn, conv_id, agent.name, Status.CLOSED, disp.value)
         await self._after_change(conv)
@@ -259,9 +254,17 @@ class HandoffService:
             if ev.get("event") == "slot" and isinstance(ev.get("value"), dict) and ev["value"].get("handoff_id")
         }
         known = await self.store.batch_view(conn, senders, handoff_ids)
+        # the profiles of customers whose request is new to the queue, read before any write
+        customers = {
+            str(ev["value"]["customer_id"])
+            for _id, _sender, ev in events
+            if ev.get("event") == "slot" and isinstance(ev.get("value"), dict) and ev["value"].get("customer_id")
+            and str(ev["value"].get("handoff_id")) not in known.by_handoff_id
+        }
+        traits = {customer_id: await self.profiles.traits(customer_id) for customer_id in sorted(customers)}
         after: list[Notify] = []
         for event_id, sender_id, event in events:
-            after += await self.apply_event(conn, event_id, sender_id, event, known=known)
+            after += await self.apply_event(conn, event_id, sender_id, event, known=known, traits=traits)
         return after
 
     async def apply_event(
@@ -272,6 +275,7 @@ class HandoffService:
         event: dict[str, Any],
         *,
         known: BatchView | None = None,
+        traits: dict[str, CustomerTraits | None] | None = None,
     ) -> list[Notify]:
         """Apply one Rasa event inside the consumer's transaction; return what to do after commit."""
         kind = event.get("event")
@@ -285,6 +289,12 @@ class HandoffService:
                 logger.error("event %s: malformed handoff_request slot ignored: %s", event_id, exc)
                 return after
             announced = known.by_handoff_id.get(req.handoff_id)
+            if announced is None and req.customer_id:
+                if traits is not None and req.customer_id in traits:
+                    found = traits[req.customer_id]
+                else:
+                    found = await self.profiles.traits(req.customer_id)
+                req = _with_traits(req, found)
             conv, created = await self.store.enqueue(conn, req, known=known, event_id=event_id)
             if created:
                 logger.info("queued %s (%s) as conversation %s", sender_id, conv.topic.value, conv.id)
@@ -295,7 +305,7 @@ class HandoffService:
             return after
         conv = known.active.get(sender_id)
         if conv is None or conv.request_event_id is None:
-            return after  # no handoff, or only announced: these events came before the request
+            return after  # no handoff, or only from the intake call so far: these events came before the request
         if kind == "user":
             text = str(event.get("text") or "")
             choice = _alternative_choice(event, conv)
@@ -325,22 +335,53 @@ class HandoffService:
             after.append(lambda c=conv: self._after_change(c))
         return after
 
-    async def announce(self, req: HandoffRequest) -> tuple[Conversation, bool]:
-        """The action server's announcement of a request, ahead of the broker event that carries
-        it durably: the conversation reaches the consoles without waiting for Rasa to finish the
-        turn and for the next broker poll. Idempotent with that event (same ``handoff_id``)."""
+    async def intake(self, req: HandoffRequest) -> IntakeAnswer:
+        """``action_handoff``'s request: queue it (priority from the customer's profile) and
+        answer with the position, the wait and whether we are open, for the customer.
+
+        Idempotent with the broker event that carries the same request (same ``handoff_id``); a
+        customer who is already waiting keeps their conversation (the broker event adds the new
+        reason to its timeline)."""
+        if req.customer_id:
+            req = _with_traits(req, await self.profiles.traits(req.customer_id))
+        now = self.clock()
+        hours = self.config.hours
+        open_now = hours.is_open(now)
         for attempt in (1, 2):
             try:
                 async with self.store.begin() as conn:
                     conv, created = await self.store.enqueue(conn, req, only_new=True)
+                    position, wait = await self._estimate(conn, conv)
+                    if not open_now:
+                        wait = None
+                    if created:
+                        await self.store.record_told(conn, conv.id, position, wait)
                 break
             except IntegrityError:  # the broker event created it at the same moment (PostgreSQL)
                 if attempt == 2:
                     raise
         if created:
-            logger.info("queued %s (%s) as conversation %s (announced)", req.sender_id, conv.topic.value, conv.id)
-            await self._after_change(conv, fresh=conv)
-        return conv, created
+            logger.info("queued %s (%s) as conversation %s (intake)", req.sender_id, conv.topic.value, conv.id)
+            await self._after_change(conv)
+        return IntakeAnswer(
+            conversation_id=conv.id,
+            created=created,
+            topic=conv.topic,
+            position=position,
+            wait_s=wait,
+            open_now=open_now,
+            next_opening=None if open_now else hours.next_opening(now),
+            hours=hours.describe(),
+        )
+
+    async def _estimate(self, conn: AsyncConnection, conv: Conversation) -> tuple[int, int | None]:
+        if conv.status is not Status.WAITING:
+            return 1, 0  # an agent already has it
+        position, wait, _agents = await estimate_for(
+            self.store, conn, conv.topic, conv.sort_key, exclude_id=conv.id,
+            presence_ttl_s=self.config.presence_ttl_s, default_handle_s=self.config.default_handle_s,
+        )
+        return position, wait
 
     async def _publish_message(self, conv: Conversation, msg: Message) -> None:
         payload = {"type": "message", "conversation_id": conv.id, "message": msg.to_json()}
@@ -351,7 +392,7 @@ class HandoffService:
         text = texts.callback_confirmed(identified) if choice is Mode.CALLBACK else texts.email_confirmed(identified)
         try:
             await self.rasa.resume(conv.sender_id, text, ["handoff_request"])
-        except HandoffError as exc:
+        except RasaAPIError as exc:
             logger.error("could not confirm the %s for %s: %s", choice.value, conv.sender_id, exc)
         async with self.store.begin() as conn:
             fresh = await self.store.get(conn, conv.id)
@@ -416,17 +457,26 @@ class HandoffService:
                 told_position, told_at, sender_id, mode = told[conv_id]
                 due = told_at is None or (now - told_at).total_seconds() >= self.config.position_update_s
                 if mode == Mode.CHAT.value and told_position is not None and position < told_position and due:
-                    plans.append((conv_id, sender_id, position, routing.estimate_wait_s(position, agents, handle, busy)))
+                    wait = routing.estimate_wait_s(position, agents, handle, busy)
+                    if wait is not None:
+                        plans.append((conv_id, sender_id, position, wait))
         for conv_id, sender_id, position, eta in plans:
             try:
                 await self.rasa.send_bot_message(sender_id, texts.position_update(topic, position, eta))
-            except HandoffError as exc:
+            except RasaAPIError as exc:
                 logger.warning("position update for %s not delivered: %s", sender_id, exc)
                 continue
             async with self.store.begin() as conn:
                 await self.store.mark_position_told(conn, conv_id, position)
             sent += 1
         return sent
+
+
+def _with_traits(req: HandoffRequest, traits: CustomerTraits | None) -> HandoffRequest:
+    """The request with what the profile says about the customer (the store derives priority)."""
+    if traits is None:
+        return req
+    return replace(req, customer_name=traits.name, segments=traits.segments, flags=traits.flags)
 
 
 def _alternative_choice(event: dict[str, Any], conv: Conversation) -> Mode | None:
@@ -468,6 +518,3 @@ def tracker_transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             lines.append({"kind": "agent" if agent else "bot", "text": ev["text"], "author": agent, "time": when})
     return lines
 
-
-def wall_clock() -> float:
-    return time.time()

@@ -70,9 +70,12 @@ conversations = sa.Table(
     sa.Column("position_told_at", sa.DateTime),
     #: the customer was offered a callback / e-mail ticket (no agent free or outside hours)
     sa.Column("alternatives_offered", sa.Boolean, nullable=False, default=False),
-    #: the broker event that carried the request (None: announced by the action server, the
+    #: the broker event that carried the request (None: brought by the action's intake call, the
     #: broker has not delivered it yet; see Conversation.request_event_id)
     sa.Column("request_event_id", sa.BigInteger),
+    #: where the customer writes from and their first words, to tell waiting customers apart
+    sa.Column("channel", sa.String(32)),
+    sa.Column("first_message", sa.String(255)),
     sa.Index("ix_handoff_conversations_queue", "status", "topic", "sort_key"),
 )
 
@@ -179,6 +182,8 @@ def _row_to_conversation(row: Any) -> Conversation:
         unread=row.unread,
         alternatives_offered=bool(row.alternatives_offered),
         request_event_id=row.request_event_id,
+        channel=row.channel,
+        first_message=row.first_message,
     )
 
 
@@ -224,9 +229,13 @@ class QueueStore:
             columns = await conn.run_sync(
                 lambda sync: {c["name"] for c in sa.inspect(sync).get_columns(conversations.name)}
             )
-            if "request_event_id" not in columns:  # a database made by an earlier version
+            # columns a database made by an earlier version lacks
+            if "request_event_id" not in columns:
                 await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN request_event_id BIGINT"))
                 await conn.execute(conversations.update().values(request_event_id=0))
+            for name, sql_type in (("channel", "VARCHAR(32)"), ("first_message", "VARCHAR(255)")):
+                if name not in columns:
+                    await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN {name} {sql_type}"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -254,7 +263,7 @@ class QueueStore:
         has an active handoff keeps it (the new reason is added to its timeline), so one customer
         never sits in two queues. ``known`` is what the event consumer read for its whole batch
         (see ``batch_view``); it saves the two look-ups per request. ``event_id`` is the broker
-        event carrying the request (None for the action server's announcement, which uses
+        event carrying the request (None for the action's intake call, which uses
         ``only_new``: an existing conversation is left to the broker event to update).
         """
         if known is None:
@@ -298,8 +307,11 @@ class QueueStore:
             segments=json.dumps(list(req.segments)),
             position_told=req.position_told,
             position_told_at=now if req.position_told is not None else None,
-            alternatives_offered=req.eta_told_s is None,
+            # told a position but no wait: no agent or closed, so a call back or e-mail was offered
+            alternatives_offered=req.position_told is not None and req.eta_told_s is None,
             request_event_id=event_id,
+            channel=req.channel,
+            first_message=req.first_message,
         )
         result = await conn.execute(conversations.insert().values(**values))
         row = {c.name: None for c in conversations.columns} | values
@@ -451,6 +463,15 @@ class QueueStore:
 
     async def set_mode(self, conn: AsyncConnection, conv_id: int, mode: Mode) -> None:
         await conn.execute(conversations.update().where(conversations.c.id == conv_id).values(mode=mode.value))
+
+    async def record_told(self, conn: AsyncConnection, conv_id: int, position: int, eta_s: int | None) -> None:
+        """What the intake answer told the customer: the position (for later updates) and whether
+        a call back or e-mail was offered (no wait to give)."""
+        await conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conv_id)
+            .values(position_told=position, position_told_at=utcnow(), alternatives_offered=eta_s is None)
+        )
 
     async def mark_position_told(self, conn: AsyncConnection, conv_id: int, position: int) -> None:
         await conn.execute(

@@ -1,13 +1,32 @@
-"""What the customer reads from the handoff, in one place (plain wording, no placeholders left)."""
+"""What the customer reads around a handoff: responses of ``domain/handoff.yml``, filled in.
+
+``action_handoff`` sends its responses through Rasa (``dispatcher.utter_message(response=...)``);
+the handoff service sends its own (agent joined, position updates, hand-back...) as ``bot``
+events through Rasa's API, so it renders them here from the same domain file, with the same
+``{variable}`` syntax, so every sentence lives in the domain. :func:`wait_response` and
+:func:`wait_variables` choose between the "under a minute" and "about N minutes" responses
+rather than assembling a sentence from fragments.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
-from bot.handoff.models import Topic
-from bot.handoff.routing import describe_wait
+import yaml
 
-TOPIC_LABEL = {
+from bot.vocabulary import Topic
+
+if TYPE_CHECKING:
+    from bot.handoff.intake import IntakeAnswer
+
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain" / "handoff.yml"
+
+#: the team that serves each queue, as the customer reads it in {team}
+TEAM = {
     Topic.ORDERS: "orders and deliveries",
     Topic.REFUNDS_BILLING: "refunds and billing",
     Topic.ACCOUNT: "account",
@@ -15,75 +34,100 @@ TOPIC_LABEL = {
     Topic.GENERAL: "customer service",
 }
 
-# Button payloads are plain words, not ``/intent`` payloads: the bot is paused when the customer
-# picks one, so no intent is needed; the handoff service reads the text from the broker.
+#: the buttons' payloads (domain/handoff.yml) the service recognises as the customer's choice
 CALLBACK_PAYLOAD = "Call me back"
 EMAIL_PAYLOAD = "Answer me by e-mail"
-KEEP_WAITING_PAYLOAD = "I'll wait here"
 
 
-def queued(topic: Topic, position: int, eta_s: int | None) -> str:
-    return (
-        f"I'm passing you to a person from our {TOPIC_LABEL[topic]} team. "
-        f"You're number {position} in the queue; the estimated wait is {describe_wait(eta_s)}. "
-        "They will see this conversation, so you won't need to repeat anything. "
-        "Anything you write while you wait reaches them too. "
-        "If the wait gets long, you'll get an update here."
-    )
+@lru_cache(maxsize=None)
+def _responses(path: Path = DOMAIN_FILE) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {name: variations[0]["text"] for name, variations in (data.get("responses") or {}).items()}
 
 
-def no_agent(topic: Topic, open_now: bool, hours: str, next_opening: datetime | None) -> str:
-    if open_now:
-        why = f"Right now no one from our {TOPIC_LABEL[topic]} team is free to chat."
-    else:
-        when = f" We open again {next_opening:%A at %H:%M} UTC." if next_opening else ""
-        why = f"Our agents are not available at the moment (opening hours: {hours}).{when}"
-    return (
-        f"{why} Your request is saved, with this conversation, so nothing gets lost. "
-        "You can keep this chat open and wait, ask for a call back, or get an answer by e-mail "
-        "(usually within one working day)."
-    )
+def variables_of(name: str) -> set[str]:
+    """The ``{variables}`` response ``name`` needs."""
+    return {field for _text, field, _spec, _conv in string.Formatter().parse(_responses()[name]) if field}
 
 
-def position_update(topic: Topic, position: int, eta_s: int | None) -> str:
-    return (
-        f"Update: you're now number {position} in the queue for {TOPIC_LABEL[topic]}; "
-        f"the estimated wait is {describe_wait(eta_s)}."
-    )
+def render(name: str, **values: Any) -> str:
+    """The text of response ``name`` with its variables filled in; a missing or empty variable
+    is a bug (``ValueError``), never a raw placeholder in front of a customer."""
+    missing = sorted(v for v in variables_of(name) if values.get(v) in (None, ""))
+    if missing:
+        raise ValueError(f"response {name} needs {', '.join(missing)}")
+    return _responses()[name].format(**values)
+
+
+def wait_minutes(wait_s: int) -> int:
+    """Rounded up (better early than later than promised), at least 2: "about 1 minutes" never
+    reads right and anything under a minute has its own response."""
+    return max(2, math.ceil(wait_s / 60))
+
+
+#: response saying "about {wait_minutes} minutes" -> its twin for a wait under a minute
+UNDER_A_MINUTE = {
+    "utter_handoff_queued": "utter_handoff_queued_now",
+    "utter_handoff_position_update": "utter_handoff_position_update_now",
+}
+
+
+def wait_response(base: str, wait_s: int) -> str:
+    """``base`` (which says "about {wait_minutes} minutes"), or its twin under a minute."""
+    return UNDER_A_MINUTE[base] if wait_s < 60 else base
+
+
+def wait_variables(topic: Topic, position: int, wait_s: int) -> dict[str, Any]:
+    values: dict[str, Any] = {"team": TEAM[topic], "position": position}
+    if wait_s >= 60:
+        values["wait_minutes"] = wait_minutes(wait_s)
+    return values
+
+
+def agent_name(agent: str) -> str:
+    return agent.title()
+
+
+def position_update(topic: Topic, position: int, wait_s: int) -> str:
+    return render(wait_response("utter_handoff_position_update", wait_s), **wait_variables(topic, position, wait_s))
 
 
 def agent_joined(agent: str) -> str:
-    return (
-        f"Hi, this is {agent.title()} from customer service. I can see your conversation with the "
-        "assistant, so there's no need to repeat anything. Give me a moment to read it."
-    )
+    return render("utter_handoff_agent_joined", agent=agent_name(agent))
+
+
+def transferred(agent: str, topic: Topic) -> str:
+    return render("utter_handoff_transferred", agent=agent_name(agent), team=TEAM[topic])
 
 
 def handed_back(agent: str) -> str:
-    return (
-        f"{agent.title()} has passed you back to the virtual assistant. I'm here again: ask me anything, "
-        'or say "agent" whenever you want a person.'
-    )
+    return render("utter_handoff_handed_back", agent=agent_name(agent))
 
 
 def closed(agent: str) -> str:
-    return (
-        f"{agent.title()} has closed this conversation. Thank you for your patience! "
-        "The virtual assistant is back if you need anything else."
-    )
+    return render("utter_handoff_closed_by_agent", agent=agent_name(agent))
 
 
 def callback_confirmed(identified: bool) -> str:
-    target = "the phone number on your account" if identified else "the number you type here next"
-    return (
-        f"Done: an agent will call you back on {target}, usually within one working day. "
-        "You won't lose your place. Meanwhile the virtual assistant is back if you need it."
-    )
+    return render("utter_handoff_callback_confirmed" if identified else "utter_handoff_callback_confirmed_unidentified")
 
 
 def email_confirmed(identified: bool) -> str:
-    target = "the e-mail address on your account" if identified else "the e-mail address you type here next"
-    return (
-        f"Done: we've opened a ticket and an agent will answer by e-mail to {target}, usually within "
-        "one working day. Meanwhile the virtual assistant is back if you need it."
-    )
+    return render("utter_handoff_email_confirmed" if identified else "utter_handoff_email_confirmed_unidentified")
+
+
+def response_names() -> Mapping[str, str]:
+    return dict(_responses())
+
+
+def intake_response(topic: Topic, answer: "IntakeAnswer | None") -> tuple[str, dict[str, Any]]:
+    """What ``action_handoff`` tells the customer: (response name, variables) for the service's
+    answer, or for no answer (the service was unreachable: the broker still brings the request)."""
+    if answer is None:
+        return "utter_handoff_queue_unknown", {"team": TEAM[topic]}
+    team = TEAM[answer.topic]
+    if answer.wait_s is not None:
+        return wait_response("utter_handoff_queued", answer.wait_s), wait_variables(answer.topic, answer.position, answer.wait_s)
+    if answer.open_now or answer.next_opening is None:
+        return "utter_handoff_no_agent", {"team": team}
+    return "utter_handoff_closed", {"hours": answer.hours, "next_opening": f"{answer.next_opening:%A at %H:%M} UTC"}

@@ -19,21 +19,21 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from bot.vocabulary import REASON_TOPICS, TOPIC_INTENTS, TOPICS
+
 # Rasa's RulePolicy has priority 6 (rasa.core.constants.RULE_POLICY_PRIORITY);
 # a handoff that fires must win over any rule, so the default sits above it.
 DEFAULT_PRIORITY = 7
 
-TOPICS: tuple[str, ...] = ("orders", "refunds_billing", "account", "complaints", "general")
-GENERAL_TOPIC = "general"
+# Topics, the default intent -> topic map and the slot names are tandem's shared vocabulary
+# (bot/vocabulary.py): the actions and the handoff service read the same ones.
 
 DEFAULT_CONFIG: dict[str, Any] = {
     # Ensemble priority; must stay above RulePolicy's 6 for a handoff to win.
     "priority": DEFAULT_PRIORITY,
     # The action predicted when a trigger fires (must be in the domain).
     "handoff_action": "action_handoff",
-    # Slots written with the decision (must be in the domain).
-    "reason_slot": "escalation_reason",
-    "topic_slot": "escalation_topic",
+    # The decision is written to the slots Slot.ESCALATION_REASON and Slot.ESCALATION_TOPIC.
     # Deactivate an active form together with the handoff, so the form does not
     # ask its question again once the agent hands the conversation back.
     "deactivate_loop": True,
@@ -100,8 +100,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "deny_repeats": 2,
     # (e) business rules from the unified profile and the text.
     "business_rules_enabled": True,
-    "segments_slot": "customer_segments",
-    "flags_slot": "customer_flags",
+    # (read from the slots Slot.CUSTOMER_SEGMENTS and Slot.CUSTOMER_FLAGS)
     # A complaint intent from a customer holding ALL segments of any one set.
     "priority_complaint_segments": [["high_value", "open_complaint"]],
     "complaint_intents": ["complaint"],
@@ -120,29 +119,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     ],
     # (f) an action reported that the data it needed is unavailable.
     "data_unavailable_enabled": True,
-    "data_unavailable_slot": "data_unavailable",
+    # (read from the slot Slot.DATA_UNAVAILABLE)
     # Topic of the handoff, from the most recent understood business intent.
     "topic_lookback_turns": 6,
-    "topic_intents": {
-        "orders": [
-            "track_order", "cancel_order", "change_order", "place_order",
-            "delivery_options", "delivery_period",
-            "change_shipping_address", "set_up_shipping_address",
-        ],
-        "refunds_billing": [
-            "check_refund_policy", "get_refund", "track_refund",
-            "check_invoice", "get_invoice",
-            "check_payment_methods", "payment_issue", "check_cancellation_fee",
-        ],
-        "account": [
-            "create_account", "delete_account", "edit_account", "recover_password",
-            "registration_problems", "switch_account", "newsletter_subscription",
-            "why_my_data", "personalization_opt_out", "my_data_request", "forget_me",
-        ],
-        "complaints": ["complaint", "review"],
-    },
+    "topic_intents": {topic: list(intents) for topic, intents in TOPIC_INTENTS.items()},
     # Reasons whose queue does not depend on the conversation's subject.
-    "reason_topics": {"legal_threat": "complaints", "priority_complaint": "complaints"},
+    "reason_topics": dict(REASON_TOPICS),
 }
 
 # Keys Rasa's Policy base class may read or inject; accepted but unused here.
@@ -159,8 +141,6 @@ class EscalationConfig:
 
     priority: int
     handoff_action: str
-    reason_slot: str
-    topic_slot: str
     deactivate_loop: bool
     exempt_intents: frozenset[str]
     low_confidence_threshold: float
@@ -182,14 +162,11 @@ class EscalationConfig:
     deny_intents: frozenset[str]
     deny_repeats: int
     business_rules_enabled: bool
-    segments_slot: str
-    flags_slot: str
     priority_complaint_segments: tuple[frozenset[str], ...]
     complaint_intents: frozenset[str]
     sensitive_flags: frozenset[str]
     legal_threat_patterns: tuple[re.Pattern[str], ...]
     data_unavailable_enabled: bool
-    data_unavailable_slot: str
     topic_lookback_turns: int
     topic_by_intent: Mapping[str, str]
     reason_topics: Mapping[str, str]
@@ -242,8 +219,6 @@ class EscalationConfig:
         return cls(
             priority=_int(merged, "priority", minimum=0),
             handoff_action=_name(merged, "handoff_action"),
-            reason_slot=_name(merged, "reason_slot"),
-            topic_slot=_name(merged, "topic_slot"),
             deactivate_loop=_bool(merged, "deactivate_loop"),
             exempt_intents=_names(merged, "exempt_intents"),
             low_confidence_threshold=_fraction(merged, "low_confidence_threshold"),
@@ -265,14 +240,11 @@ class EscalationConfig:
             deny_intents=_names(merged, "deny_intents"),
             deny_repeats=_int(merged, "deny_repeats", minimum=1),
             business_rules_enabled=_bool(merged, "business_rules_enabled"),
-            segments_slot=_name(merged, "segments_slot"),
-            flags_slot=_name(merged, "flags_slot"),
             priority_complaint_segments=tuple(frozenset(s) for s in segment_sets),
             complaint_intents=_names(merged, "complaint_intents"),
             sensitive_flags=_names(merged, "sensitive_flags"),
             legal_threat_patterns=_patterns(merged, "legal_threat_patterns"),
             data_unavailable_enabled=_bool(merged, "data_unavailable_enabled"),
-            data_unavailable_slot=_name(merged, "data_unavailable_slot"),
             topic_lookback_turns=_int(merged, "topic_lookback_turns", minimum=1),
             topic_by_intent=topic_by_intent,
             reason_topics=dict(reason_topics),

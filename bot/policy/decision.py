@@ -31,7 +31,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Tuple
 
-from bot.policy.config import GENERAL_TOPIC, EscalationConfig
+from bot.policy.config import EscalationConfig
+from bot.vocabulary import GENERAL_TOPIC, Slot
 
 
 class Reason(str, enum.Enum):
@@ -201,14 +202,14 @@ def _as_set(value: Any) -> frozenset[str]:
 def _check_profile(view: ConversationView, current: UserTurn, config: EscalationConfig) -> _Found:
     if not config.business_rules_enabled:
         return None
-    flags = _as_set(view.slots.get(config.flags_slot))
-    if flags & config.sensitive_flags and config.flags_slot in view.slots_set_in_window:
+    flags = _as_set(view.slots.get(Slot.CUSTOMER_FLAGS))
+    if flags & config.sensitive_flags and Slot.CUSTOMER_FLAGS in view.slots_set_in_window:
         return (
             Reason.SENSITIVE_CIRCUMSTANCE,
             "the customer's profile flags a sensitive circumstance",
         )
     if current.intent in config.complaint_intents and is_understood(current, config):
-        segments = _as_set(view.slots.get(config.segments_slot))
+        segments = _as_set(view.slots.get(Slot.CUSTOMER_SEGMENTS))
         for required in config.priority_complaint_segments:
             if required <= segments:
                 return (
@@ -221,7 +222,7 @@ def _check_profile(view: ConversationView, current: UserTurn, config: Escalation
 def _check_data(view: ConversationView, current: UserTurn, config: EscalationConfig) -> _Found:
     if not config.data_unavailable_enabled:
         return None
-    slot = config.data_unavailable_slot
+    slot = Slot.DATA_UNAVAILABLE
     if view.slots.get(slot) is True and slot in view.slots_set_in_window:
         return Reason.DATA_UNAVAILABLE, "the data needed to help the customer is unavailable"
     return None

@@ -20,9 +20,8 @@ and Memoization decide as usual) or predicts the handoff action with confidence
 
 Training stores nothing the decision needs (the triggers are configuration),
 but the policy checks the domain (handoff action and slots must exist: a
-missing one fails ``rasa train`` with a clear message) and persists the
-domain's intents, like Rasa's own policies persist their lookups, so a loaded
-model can report configured intents it does not know.
+missing one fails ``rasa train`` with a clear message) and logs configured
+intents the domain does not have. It persists only a version marker.
 """
 
 from __future__ import annotations
@@ -45,11 +44,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.exceptions import FileIOException, InvalidConfigException
+from rasa.shared.exceptions import InvalidConfigException
 
 from bot.policy.config import DEFAULT_CONFIG, EscalationConfig, EscalationConfigError
 from bot.policy.decision import Decision, decide
 from bot.policy.tracker_view import view_from_tracker
+from bot.vocabulary import Slot
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,6 @@ class EscalationPolicy(Policy):
         resource: Resource,
         execution_context: ExecutionContext,
         featurizer: Optional[TrackerFeaturizer] = None,
-        known_intents: Optional[List[Text]] = None,
     ) -> None:
         """Validates the config (raising ``InvalidConfigException``) and builds the policy."""
         try:
@@ -86,7 +85,6 @@ class EscalationPolicy(Policy):
         except EscalationConfigError as exc:
             raise InvalidConfigException(f"{self.__class__.__name__}: {exc}") from exc
         super().__init__(config, model_storage, resource, execution_context, featurizer)
-        self.known_intents: List[Text] = list(known_intents or [])
 
     def _standard_featurizer(self) -> MaxHistoryTrackerFeaturizer:
         # The decision reads the raw tracker; this featurizer is never used to
@@ -99,9 +97,8 @@ class EscalationPolicy(Policy):
         domain: Domain,
         **kwargs: Any,
     ) -> Resource:
-        """Checks the config against the domain and persists the domain's intents."""
+        """Checks the config against the domain; logs configured intents it does not have."""
         self._check_domain(domain)
-        self.known_intents = sorted(domain.intents)
         configured = (
             self.settings.explicit_request_intents
             | self.settings.complaint_intents
@@ -125,11 +122,10 @@ class EscalationPolicy(Policy):
                 f"the domain; add it under 'actions:' or set handoff_action in config.yml"
             )
         slot_names = {slot.name for slot in domain.slots}
-        for option in ("reason_slot", "topic_slot"):
-            name = getattr(settings, option)
+        for name in (Slot.ESCALATION_REASON, Slot.ESCALATION_TOPIC):
             if name not in slot_names:
                 raise InvalidConfigException(
-                    f"EscalationPolicy: {option} {name!r} is not a slot of the domain"
+                    f"EscalationPolicy: the slot {name!r} the policy writes is not a slot of the domain"
                 )
 
     def predict_action_probabilities(
@@ -179,15 +175,15 @@ class EscalationPolicy(Policy):
     def decision_events(self, decision: Decision, tracker: DialogueStateTracker) -> List[Event]:
         """Events that record ``decision`` in the tracker when the handoff is chosen."""
         events: List[Event] = [
-            SlotSet(self.settings.reason_slot, decision.reason_text),
-            SlotSet(self.settings.topic_slot, decision.topic),
+            SlotSet(Slot.ESCALATION_REASON, decision.reason_text),
+            SlotSet(Slot.ESCALATION_TOPIC, decision.topic),
         ]
         if self.settings.deactivate_loop and tracker.active_loop_name:
             events.append(ActiveLoop(None))
         return events
 
     def _metadata(self) -> Dict[Text, Any]:
-        return {"version": METADATA_VERSION, "known_intents": self.known_intents}
+        return {"version": METADATA_VERSION}
 
     def persist(self) -> None:
         """Writes the policy's metadata into its resource of the model storage."""
@@ -205,15 +201,5 @@ class EscalationPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> EscalationPolicy:
-        """Loads the policy from the model storage (missing metadata: a warning, empty intents)."""
-        known_intents: Optional[List[Text]] = None
-        try:
-            with model_storage.read_from(resource) as path:
-                metadata = rasa.shared.utils.io.read_json_file(Path(path) / METADATA_FILE)
-                known_intents = list(metadata.get("known_intents", []))
-        except (ValueError, FileNotFoundError, FileIOException):
-            logger.warning(
-                "Couldn't load metadata for policy '%s' as the persisted metadata couldn't be loaded.",
-                cls.__name__,
-            )
-        return cls(config, model_storage, resource, execution_context, known_intents=known_intents)
+        """Loads the policy: everything it needs is configuration, nothing is read back."""
+        return cls(config, model_storage, resource, execution_context)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.processes.catalogue import CATALOGUE_PATH, Catalogue, CatalogueError, load_catalogue
-from bot.processes.statement import Case, UnknownStage, build_statement
+from bot.processes.statement import Case, UnknownStage, build_statement, statement_text
 
 
 def _load(args: argparse.Namespace) -> Catalogue:
@@ -80,7 +80,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         message = exc.args[0] if exc.args else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2
-    print(statement.text())
+    print(statement_text(statement))
     return 0
 
 

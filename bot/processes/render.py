@@ -79,13 +79,24 @@ def join_words(items: Iterable[Any], conjunction: str = "and") -> str:
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
-def format_money(amount: Decimal | float | int | str, currency: str | None = None) -> str:
-    """``"£12.50"``, ``"€3"``, ``"12.50 CHF"``."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+def format_money(
+    amount: Decimal | float | int | str | None, currency: str | None = None, *, minor_units: bool = False
+) -> str:
+    """``"£12.50"``, ``"€3"``, ``"12.50 CHF"``; ``""`` for no amount (treated as missing).
+
+    The one money formatter of the bot: ``minor_units`` for the profile's
+    integer pence/cents.
+    """
+    if amount is None:
+        return ""
+    value = Decimal(str(amount))
+    if minor_units:
+        value = value / 100
+    value = value.quantize(Decimal("0.01"))
     text = f"{value:,.2f}"
     if text.endswith(".00"):
         text = text[:-3]
-    code = (currency or "").upper()
+    code = (currency or "GBP").upper() if minor_units else (currency or "").upper()
     symbol = _CURRENCY_SYMBOLS.get(code)
     if symbol:
         return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"

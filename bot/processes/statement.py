@@ -1,7 +1,11 @@
 """The three silent questions: what happens next, how long, what could go wrong.
 
 Every action that starts or reports on a process ends with a short statement
-built here from the process catalogue and the customer's actual case::
+built here from the process catalogue and the customer's actual case. The
+statement is a domain response (``utter_process_statement_<timing>`` in
+``domain/processes.yml``): the frame and the "how long" wording live there, the
+catalogue's step, outcome and risk sentences fill its ``{next_step}``,
+``{outcome}`` and ``{risk}``, e.g.::
 
     What happens next: We send the money back to the card you paid with.
     How long: by Thursday 26 November (3 working days from now).
@@ -18,17 +22,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from bot.processes.calendar import BusinessCalendar, format_day, format_time
 from bot.processes.catalogue import Catalogue, Variant, When, default_catalogue
 from bot.processes.render import render
 
-__all__ = ["Case", "Progress", "Statement", "UnknownStage", "assess", "build_statement"]
+__all__ = ["Case", "Progress", "Statement", "UnknownStage", "assess", "build_statement", "statement_text"]
 
-LABEL_NEXT = "What happens next"
-LABEL_HOW_LONG = "How long"
-LABEL_RISK = "If something goes wrong"
+#: the domain responses that frame a statement, one per way of saying "how long"
+#: (domain/processes.yml: ``utter_process_statement_<timing>``)
+TIMINGS = (
+    "done",
+    "done_on",
+    "overdue",
+    "today",
+    "tomorrow",
+    "by_day",
+    "by_day_one",
+    "by_day_n",
+    "now",
+    "within_a_minute",
+    "within_minutes",
+    "within_an_hour",
+    "by_time",
+)
 
 
 class UnknownStage(ValueError):
@@ -74,28 +93,30 @@ class Progress:
 
 @dataclass(frozen=True)
 class Statement:
-    """The three answers, each a complete customer-facing sentence."""
+    """The three answers as one domain response and its variables.
+
+    ``next_step`` and ``what_could_go_wrong`` are complete sentences from the
+    catalogue (content data, filled with the case's facts); ``timing`` picks
+    the response that says how long, ``values`` fill it (``due``, ``days``,
+    ``minutes``, ``time``, ``finished_on``, ``outcome``).
+    """
 
     process: str
     variant: str
     status: When
     next_step: str
-    how_long: str
     what_could_go_wrong: str
+    timing: str
+    values: Mapping[str, str] = field(default_factory=dict)
     due: dt.datetime | None = None
 
     @property
-    def parts(self) -> tuple[str, str, str]:
-        return (self.next_step, self.how_long, self.what_could_go_wrong)
+    def response(self) -> str:
+        return f"utter_process_statement_{self.timing}"
 
-    def text(self) -> str:
-        return "\n".join(
-            (
-                f"{LABEL_NEXT}: {self.next_step}",
-                f"{LABEL_HOW_LONG}: {self.how_long}",
-                f"{LABEL_RISK}: {self.what_could_go_wrong}",
-            )
-        )
+    @property
+    def variables(self) -> dict[str, str]:
+        return {"next_step": self.next_step, "risk": self.what_could_go_wrong, **self.values}
 
 
 def _start_of(value: dt.datetime | dt.date | None, now: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:
@@ -138,40 +159,48 @@ def assess(
     return Progress(variant, index, When.PENDING, due)
 
 
-def _how_long(
+def _timing(
     progress: Progress,
     now: dt.datetime,
     since: dt.datetime | dt.date | None,
     cal: BusinessCalendar,
-    outcome: str,
-) -> str:
+) -> tuple[str, dict[str, str]]:
+    """Which "how long" response fits, and its variables (besides ``outcome``)."""
     due = progress.due
     if progress.status is When.DONE:
         if since is None:
-            return "Nothing more to wait for: it's finished."
+            return "done", {}
         day = since.date() if isinstance(since, dt.datetime) else since
-        return f"Nothing more to wait for: it was finished on {format_day(day, now.date())}."
+        return "done_on", {"finished_on": format_day(day, now.date())}
     assert due is not None
     day_based = due.time() == dt.time(23, 59, 59)
     if progress.status is When.OVERDUE:
         when = format_day(due.date(), now.date()) if day_based else format_time(due, now)
-        return f"It should have been finished by {when}, so it is overdue."
+        return "overdue", {"due": when}
     if day_based:
-        days = cal.business_days_between(now.date(), due.date())
+        day = format_day(due.date(), now.date())
         if due.date() == now.date():
-            return f"{outcome} by the end of today."
+            return "today", {}
         if due.date() == now.date() + dt.timedelta(days=1):
-            return f"{outcome} by tomorrow, {format_day(due.date(), now.date())}."
-        span = f"{days} working day{'s' if days != 1 else ''} from now"
-        return f"{outcome} by {format_day(due.date(), now.date())} ({span})."
+            return "tomorrow", {"due": day}
+        days = cal.business_days_between(now.date(), due.date())
+        if days < 1 or not cal.is_business_day(due.date()):
+            # a date the carrier promised for a weekend or holiday: counting working days would mislead
+            return "by_day", {"due": day}
+        if days == 1:
+            return "by_day_one", {"due": day}
+        return "by_day_n", {"due": day, "days": str(days)}
     minutes = round((due - now).total_seconds() / 60)
+    time = format_time(due, now)
     if minutes < 1:
-        return f"{outcome} straight away."
+        return "now", {}
+    if minutes == 1:
+        return "within_a_minute", {"time": time}
     if minutes < 60:
-        return f"{outcome} within about {minutes} minute{'s' if minutes != 1 else ''} (by {format_time(due, now)})."
+        return "within_minutes", {"minutes": str(minutes), "time": time}
     if minutes <= 90:
-        return f"{outcome} within about an hour (by {format_time(due, now)})."
-    return f"{outcome} by {format_time(due, now)}."
+        return "within_an_hour", {"time": time}
+    return "by_time", {"time": time}
 
 
 def build_statement(
@@ -196,11 +225,6 @@ def build_statement(
 
     step = variant.steps[progress.step_index]
     next_step = render(step.text, values, today=today, default=f"Your {variant.label} is under way.")
-    if progress.status is When.DONE:
-        next_step = f"Nothing more is needed from you. {next_step}"
-    elif progress.status is When.OVERDUE:
-        next_step = f"{next_step} This is taking longer than we promised."
-
     modes = variant.failure_modes_for(progress.status, step.id)
     mode = modes[0]
     risk = render(mode.risk, values, today=today, default=f"Your {variant.label} could be delayed.")
@@ -210,18 +234,32 @@ def build_statement(
         today=today,
         default='Tell us here at any time, or say "agent" to talk to a person.',
     )
+    timing, timing_values = _timing(progress, now, case.since, calendar)
+    timing_values["outcome"] = render(variant.outcome, values, today=today, default="It should all be done")
     return Statement(
         process=case.process,
         variant=variant.key,
         status=progress.status,
         next_step=next_step,
-        how_long=_how_long(
-            progress,
-            now,
-            case.since,
-            calendar,
-            render(variant.outcome, values, today=today, default="It should all be done"),
-        ),
         what_could_go_wrong=f"{risk} {remedy}",
+        timing=timing,
+        values=timing_values,
         due=progress.due,
     )
+
+
+#: the domain file that holds the statement frames
+STATEMENT_RESPONSES = Path(__file__).resolve().parents[2] / "domain" / "processes.yml"
+
+
+def statement_text(statement: Statement, responses_file: Path = STATEMENT_RESPONSES) -> str:
+    """The statement as the customer reads it: its domain response filled by Rasa's own interpolator.
+
+    For the command line (``python -m bot processes explain``) and tests; the
+    bot itself sends the response name and variables and lets Rasa render it.
+    """
+    import yaml
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    responses = yaml.safe_load(responses_file.read_text(encoding="utf-8"))["responses"]
+    return interpolate_text(responses[statement.response][0]["text"], statement.variables)

@@ -495,6 +495,58 @@ class ProfileRepository:
 
         return await self._guard(work, "save to the profile store")
 
+    # -- where identified customers talk to us ------------------------------------------
+    async def record_conversation(self, customer_id: str, conversation_id: str, channel: str | None = None) -> None:
+        """Remember that ``conversation_id`` (Rasa's sender id) belongs to the customer, on
+        ``channel``, seen now: proactive follow-ups reach customers there."""
+        cid = normalise_customer_id(customer_id)
+        conv = _text(conversation_id, "conversation_id", 120)
+        chan = None if channel is None else _text(channel, "channel", 32)
+        table = schema.tp_conversation
+
+        async def work() -> None:
+            async with self.engine.begin() as conn:
+                updated = await conn.execute(
+                    table.update().where(table.c.conversation_id == conv)
+                    .values(customer_id=cid, channel=chan, last_seen=self.clock())
+                )
+                if updated.rowcount == 0:
+                    await conn.execute(
+                        insert(table).values(conversation_id=conv, customer_id=cid, channel=chan, last_seen=self.clock())
+                    )
+
+        await self._guard(lambda: self._with_conversation_table(work), "remember the conversation")
+
+    async def latest_conversations(self) -> dict[str, tuple[str, str | None, datetime]]:
+        """``customer_id -> (conversation_id, channel, last seen)``, the most recent conversation
+        of every customer the bot identified."""
+        table = schema.tp_conversation
+
+        async def work() -> dict[str, tuple[str, str | None, datetime]]:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(
+                    select(table.c.customer_id, table.c.conversation_id, table.c.channel, table.c.last_seen)
+                    .order_by(table.c.last_seen, table.c.conversation_id)
+                )).all()
+            return {r.customer_id: (r.conversation_id, r.channel, r.last_seen) for r in rows}
+
+        return await self._guard(lambda: self._with_conversation_table(work), "list the customers' conversations")
+
+    async def _with_conversation_table(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Like :meth:`_with_request_table`: a store built before ``tp_conversation`` gets it once."""
+        try:
+            return await work()
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is the missing table
+            text = str(exc).lower()
+            if "tp_conversation" not in text or ("no such table" not in text and "does not exist" not in text):
+                raise
+        async with self.engine.begin() as conn:
+            if not await conn.run_sync(lambda sync: sync.dialect.has_table(sync, "tp_person")):
+                raise ProfileStoreUnavailable("the profile store is not set up (run `python -m bot profile build`)")
+            await conn.run_sync(schema.tp_conversation.create, checkfirst=True)
+        logger.info("added the tp_conversation table to an existing profile store")
+        return await work()
+
     # -- error boundary ---------------------------------------------------------------
     async def _guard(self, work: Callable[[], Awaitable[T]], what: str) -> T:
         try:

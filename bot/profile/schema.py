@@ -299,6 +299,17 @@ tp_request = Table(
     Column("updated_at", DateTime, nullable=False),
     Index("ix_tp_request_customer", "customer_id", "created_at"),
 )
+tp_conversation = Table(
+    "tp_conversation",
+    metadata,
+    # Rasa's conversation (sender) id of a customer the bot identified, the channel it came on
+    # and when it was last seen: where proactive follow-ups reach the customer
+    Column("conversation_id", String(120), primary_key=True),
+    Column("customer_id", String(24), nullable=False),
+    Column("channel", String(32)),
+    Column("last_seen", DateTime, nullable=False),
+    Index("ix_tp_conversation_customer", "customer_id", "last_seen"),
+)
 tp_meta = Table(
     "tp_meta",
     metadata,
@@ -316,6 +327,6 @@ gt_record = Table(
 #: tables written by resolution (indexed after they are filled)
 RESOLUTION_TABLES = (tp_person, tp_link, tp_identifier)
 #: tandem's tables that hold what customers told or asked us: a rebuild keeps them
-CUSTOMER_TABLES = (tp_event, tp_request)
+CUSTOMER_TABLES = (tp_event, tp_request, tp_conversation)
 #: tables that a rebuild replaces (CUSTOMER_TABLES survive)
 REBUILT_TABLES = SILO_TABLES + (tp_person, tp_link, tp_identifier, tp_meta, gt_record)

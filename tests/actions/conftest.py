@@ -55,10 +55,13 @@ async def repo(demo_db: Path, tmp_path: Path) -> AsyncIterator[Any]:
 
 
 def make_services(store: Any, timeout_s: float = 5.0) -> Services:
+    from .helpers import IDENTITY_SECRET
+
     return Services(
         gateway=ProfileGateway(store, timeout_s=timeout_s),
         catalogue=default_catalogue(),
         clock=lambda: NOW.replace(tzinfo=dt.timezone.utc),
+        identity_secret=IDENTITY_SECRET,
     )
 
 
@@ -98,6 +101,10 @@ class Conversation:
     events: list[dict[str, Any]] = field(default_factory=list)
     latest: dict[str, Any] = field(default_factory=dict)
     bot_messages: list[str] = field(default_factory=list)
+    #: every response sent, as (response name, variables)
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: the latest run's events that were not slots (e.g. FollowupAction)
+    other_events: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name, spec in self.domain.get("slots", {}).items():
@@ -141,17 +148,99 @@ class Conversation:
         )
 
     async def run(self, action: Any) -> list[str]:
+        """Run ``action``; return its messages as the customer reads them.
+
+        Responses are rendered by Rasa's own templated NLG from the domain
+        with the conversation's slots and the variables the action passed,
+        exactly as the Rasa server would; every message is checked for
+        placeholders on the way.
+        """
         from rasa_sdk.executor import CollectingDispatcher
 
         dispatcher = CollectingDispatcher()
         result = await action.run(dispatcher, self.tracker(), self.domain)
+        slots_before = dict(self.slots)
         for event in result:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
         self.events.extend(result)
-        texts = [m.get("text") or "" for m in dispatcher.messages]
+        self.other_events = [e for e in result if e.get("event") != "slot"]
+        texts = []
+        for message in dispatcher.messages:
+            assert not message.get("text"), f"text sent instead of a domain response: {message}"
+            name = message.get("response")
+            variables = {k: v for k, v in message.items() if k not in _MESSAGE_KEYS and v is not None}
+            self.responses.append((name, variables))
+            texts.append(await render_response(name, variables, slots_before))
         self.bot_messages.extend(texts)
         return texts
+
+    async def run_and_follow(self, action: Any) -> list[str]:
+        """Run ``action`` and then, as Rasa would, the ``FollowupAction`` it asked for (if any)."""
+        from .helpers import all_actions
+
+        texts = await self.run(action)
+        followup = self.followup()
+        if followup:
+            self.events.append({"event": "action", "name": followup})
+            texts += await self.run(all_actions()[followup]())
+        return texts
+
+    @property
+    def response_names(self) -> list[str]:
+        return [name for name, _ in self.responses]
+
+    def followup(self) -> str | None:
+        """The action the latest run asked Rasa to run next (``FollowupAction``), if any."""
+        for event in self.other_events:
+            if event.get("event") == "followup":
+                return event.get("name")
+        return None
+
+
+_MESSAGE_KEYS = {"text", "response", "buttons", "elements", "custom", "template", "image", "attachment", "json_message"}
+
+
+def _rasa_domain() -> Any:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"the load_module\(\) method is deprecated")
+        from rasa.shared.core.domain import Domain
+
+        return Domain.load(str(ROOT / "domain"))
+
+
+_DOMAIN: Any = None
+
+
+async def render_response(name: str, variables: dict[str, Any], slots: dict[str, Any] | None = None) -> str:
+    """``name`` rendered by Rasa's TemplatedNaturalLanguageGenerator, as the Rasa server sends it.
+
+    Fails if the domain lacks the response or the result shows a placeholder,
+    ``None``, ``<<`` or nothing at all.
+    """
+    from rasa.core.channels.channel import OutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.processes.render import placeholder_problems
+
+    global _DOMAIN
+    if _DOMAIN is None:
+        _DOMAIN = _rasa_domain()
+    assert name in _DOMAIN.responses, f"the domain has no response {name}"
+    known = {s.name for s in _DOMAIN.slots}
+    events = [SlotSet(k, v) for k, v in (slots or {}).items() if k in known and v is not None]
+    tracker = DialogueStateTracker.from_events("render", events, _DOMAIN.slots)
+    message = await TemplatedNaturalLanguageGenerator(_DOMAIN.responses).generate(
+        name, tracker, OutputChannel.name(), **variables
+    )
+    text = (message or {}).get("text") or ""
+    assert text.strip(), f"{name} rendered empty"
+    assert placeholder_problems(text) == [] and "<<" not in text, (name, variables, text)
+    return text
 
 
 @pytest.fixture

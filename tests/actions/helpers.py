@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from bot.processes.render import placeholder_problems
-from bot.processes.statement import LABEL_HOW_LONG, LABEL_NEXT, LABEL_RISK
+from typing import Any
 
-AMELIA = {"customer": {"verified_email": "amelia.hart@example.com"}}  # dispatched order, expired card
-BEN = {"customer": {"verified_email": "ben.okafor@example.net"}}  # approved card refund
-CHLOE = {"customer": {"verified_email": "chloe.martin@example.com"}}  # open complaint, old orders
-EMMA = {"customer": {"verified_email": "emma.wilson@example.org"}}  # recent gift order
-JACK = {"customer": {"verified_email": "jack.turner@example.net"}}  # stale CRM record
+from bot import identity_token
+from bot.processes.render import placeholder_problems
+
+LABEL_NEXT, LABEL_HOW_LONG, LABEL_RISK = "What happens next", "How long", "If something goes wrong"
+
+#: the secret the test services verify the widget's identity tokens with
+IDENTITY_SECRET = "test-identity-secret-for-the-action-tests-only"
+
+
+def signed(email: str) -> dict[str, Any]:
+    """Message metadata as the website widget sends it: a signed identity token for ``email``."""
+    token = identity_token.issue(IDENTITY_SECRET, f"site:{email}", email=email, ttl_s=24 * 3600)
+    return {identity_token.METADATA_KEY: token}
+
+
+AMELIA = signed("amelia.hart@example.com")  # dispatched order, expired card
+BEN = signed("ben.okafor@example.net")  # approved card refund
+CHLOE = signed("chloe.martin@example.com")  # open complaint, old orders
+EMMA = signed("emma.wilson@example.org")  # recent gift order
+JACK = signed("jack.turner@example.net")  # stale CRM record
 IAN_ORDER = "4000000901"  # processing order to the US
 AMELIA_ORDER = "4000000101"  # dispatched with DPD, promised Wednesday 25 November
 
@@ -30,3 +44,24 @@ def clean(messages: list[str]) -> None:
     assert messages, "the action said nothing"
     for message in messages:
         assert placeholder_problems(message) == [], message
+
+
+def all_actions() -> dict[str, type]:
+    """Every concrete business action of the ``actions`` package, by name (as rasa-sdk finds them)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import actions
+    from actions.base import ProfileAction
+
+    for module in pkgutil.iter_modules(actions.__path__):
+        importlib.import_module(f"actions.{module.name}")
+    found: dict[str, type] = {}
+    stack = list(ProfileAction.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not inspect.isabstract(cls) and cls.action_name:
+            found[cls.action_name] = cls
+    return found

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from actions.feedback import ActionNewsletter, ActionRecordComplaint, ActionRecordReview
 from actions.identity import ActionIdentifyCustomer
 from actions.orders import ActionTrackOrder
 from actions.privacy import ActionForgetMe, ActionMyDataRequest, ActionPersonalizationOptOut, ActionWhyMyData
 
-from .helpers import AMELIA, CHLOE, clean, three_parts
+from .helpers import AMELIA, CHLOE, EMMA, JACK, clean, three_parts
 
 
 async def test_complaint_is_stored_against_the_profile(conversation, repo) -> None:  # type: ignore[no-untyped-def]
@@ -16,7 +18,7 @@ async def test_complaint_is_stored_against_the_profile(conversation, repo) -> No
     messages = await conversation.run(ActionRecordComplaint())
     clean(messages)
     statement = three_parts(messages)
-    assert "with reference FB-" in statement
+    assert re.search(r"with reference R-[0-9A-F]{8} ", statement)  # the one reference format
     assert conversation.slots["feedback_text"] is None
     profile = await repo.find("amelia.hart@example.com")
     stored = [f for f in profile.feedback if f.kind == "complaint"]
@@ -32,8 +34,9 @@ async def test_complaint_from_an_unknown_customer_asks_once_then_stores(conversa
     assert conversation.slots["pending_action"] == "action_record_complaint"
     assert "put your complaint on record" in first[0]
     conversation.say("chloe.martin@example.com", "inform", {"email": "chloe.martin@example.com"})
-    second = await conversation.run(ActionIdentifyCustomer())
-    three_parts(second)
+    await conversation.run(ActionIdentifyCustomer())
+    assert conversation.followup() == "action_record_complaint"
+    three_parts(await conversation.run(ActionRecordComplaint()))
     profile = await repo.find("chloe.martin@example.com")
     assert any(f.text == "Wrong size sent twice." for f in profile.feedback)
 
@@ -48,7 +51,7 @@ async def test_review_is_stored(conversation, repo) -> None:  # type: ignore[no-
 
 
 async def test_newsletter_subscribe_and_unsubscribe_persist_consent(conversation, repo) -> None:  # type: ignore[no-untyped-def]
-    conversation.say("sign me up for the newsletter", "newsletter_subscription", metadata={"customer": {"verified_email": "jack.turner@example.net"}})
+    conversation.say("sign me up for the newsletter", "newsletter_subscription", metadata=JACK)
     messages = await conversation.run(ActionNewsletter())
     clean(messages)
     assert messages[0].startswith("Thanks for subscribing.")
@@ -69,10 +72,18 @@ async def test_why_my_data_before_and_after(conversation) -> None:  # type: igno
     conversation.say("why do you know that", "why_my_data")
     second = await conversation.run(ActionWhyMyData())
     clean(second)
-    assert second[0] == (
-        "In this conversation I've used: your signed-in account on our website (from our website sign-in), "
-        "to recognise you; order 4000000101 and its shipment (from our orders and payments system), to find your parcel."
-    )
+    assert second[:4] == [
+        "In this conversation I've used:",
+        "- your signed-in account on our website (from our website sign-in), to recognise you",
+        "- order 4000000101 and its shipment (from our orders and payments system), to find your parcel",
+        "Nothing else, and only for what you asked.",
+    ]
+    assert conversation.response_names[-5:-1] == [
+        "utter_data_used_intro",
+        "utter_data_use_identified_widget",
+        "utter_data_use_order_shipment",
+        "utter_data_used_nothing_else",
+    ]
 
 
 async def test_opt_out_is_immediate_and_persists(conversation, repo) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +122,9 @@ async def test_my_data_request_summarises_by_source(conversation) -> None:  # ty
     assert any(m.startswith("- Customer records: ") for m in messages)
     assert any(m.startswith("- Orders and payments system: ") and "orders" in m for m in messages)
     assert any(m.startswith("- Contact-centre history: ") for m in messages)
-    assert "In numbers: 5 orders, 0 refunds, 5 invoices and 1 past conversations." in messages
+    assert "In numbers: 5 orders, 0 refunds, 5 invoices and 1 past conversation." in messages
+    assert ("utter_data_held_counts", {"orders": "5 orders", "refunds": "0 refunds", "invoices": "5 invoices",
+            "conversations": "1 past conversation"}) in conversation.responses
     three_parts(messages)
 
 
@@ -121,7 +134,7 @@ async def test_forget_me_records_the_erasure_request(conversation, repo) -> None
     clean(messages)
     assert messages[0].startswith("I've started an erasure request")
     statement = three_parts(messages)
-    assert "with reference ER-" in statement
+    assert re.search(r"with reference R-[0-9A-F]{8};", statement)  # the one reference format
     assert "by Monday 14 December" in statement
     profile = await repo.find("amelia.hart@example.com")
     assert profile.erasure_requested
@@ -130,12 +143,12 @@ async def test_forget_me_records_the_erasure_request(conversation, repo) -> None
 
 async def test_newsletter_suggestions_ignore_gifts_and_recent_purchases(conversation) -> None:  # type: ignore[no-untyped-def]
     # Emma bought toys as a gift ten days ago and books for herself
-    conversation.say("subscribe me to the newsletter", "newsletter_subscription", metadata={"customer": {"verified_email": "emma.wilson@example.org"}})
+    conversation.say("subscribe me to the newsletter", "newsletter_subscription", metadata=EMMA)
     messages = await conversation.run(ActionNewsletter())
     clean(messages)
     suggestion = next(m for m in messages if "might interest you" in m)
     assert "books" in suggestion and "toys" not in suggestion
-    assert any("not gifts" in u for u in conversation.slots["data_used"])
+    assert "own_order_categories|commerce|" in conversation.slots["data_used"]
 
 
 async def test_no_suggestions_in_a_sensitive_circumstance_or_after_opt_out(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -147,7 +160,7 @@ async def test_no_suggestions_in_a_sensitive_circumstance_or_after_opt_out(conve
 
     other = Conversation(conversation.domain)
     other.slots["personalisation_allowed"] = False
-    other.say("subscribe me", "newsletter_subscription", metadata={"customer": {"verified_email": "emma.wilson@example.org"}})
+    other.say("subscribe me", "newsletter_subscription", metadata=EMMA)
     assert not any("might interest you" in m for m in await other.run(ActionNewsletter()))
 
 

@@ -1,4 +1,5 @@
-"""Proactive follow-ups: the external-event action, stalled processes, the tracker-store scan, the CLI."""
+"""Proactive follow-ups: the external-event action, stalled processes, where identified customers
+are reached (recorded in the profile store), "already reminded" from the tracker, the CLI."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from pathlib import Path
 import pytest
 
 from actions.followups import ActionFollowup
+from typing import Any
+
+from aiohttp import web
+
+from actions.orders import ActionTrackOrder
 from bot.actions_support.followups import (
     ExternalEvent,
     Notification,
-    RasaClient,
-    conversations_by_customer,
     reminded_recently,
     stalled_cases,
 )
 from bot.cli import main
+from bot.rasa_api import RasaClient
 
 from .conftest import NOW, Conversation, make_services
 from .helpers import AMELIA, AMELIA_ORDER, BEN, clean, three_parts
@@ -87,39 +92,41 @@ async def test_stalled_cases_from_the_profile(repo) -> None:  # type: ignore[no-
     assert [(c.process, c.order_id, c.overdue_business_days) for c in delivery] == [("delivery", AMELIA_ORDER, 2)]
 
 
-def test_conversations_are_found_in_rasa_s_tracker_store(tmp_path: Path) -> None:
-    import warnings
+async def test_identifying_a_customer_records_where_follow_ups_reach_them(domain, services, repo) -> None:  # type: ignore[no-untyped-def]
+    conv = Conversation(domain)
+    conv.say("where is my order", "track_order", metadata=AMELIA)
+    await conv.run(ActionTrackOrder())
+    owners = await repo.latest_conversations()
+    amelia = conv.slots["customer_id"]
+    assert owners[amelia][:2] == (conv.sender_id, "rest")
+    # the same customer on another channel later: the newest conversation is the one to use
+    await repo.record_conversation(amelia, "whatsapp:+447700900101", "twilio")
+    assert (await repo.latest_conversations())[amelia][:2] == ("whatsapp:+447700900101", "twilio")
+    assert len(owners) == 1  # nobody else was identified
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from rasa.core.tracker_store import SQLTrackerStore
-        from rasa.shared.core.domain import Domain
-        from rasa.shared.core.events import SlotSet, UserUttered
-        from rasa.shared.core.trackers import DialogueStateTracker
 
-    import asyncio
+async def test_a_process_is_reminded_once_per_conversation(aiohttp_server: Any) -> None:
+    """Whether a conversation already got a reminder for an order is in its tracker (Rasa's API)."""
+    stalled = {"event": "user", "timestamp": 100.0, "text": "EXTERNAL: EXTERNAL_process_stalled",
+               "parse_data": {"intent": {"name": "EXTERNAL_process_stalled"},
+                              "entities": [{"entity": "order_id", "value": "4000000201"}]}}
+    trackers = {"conv-2": [{"event": "user", "timestamp": 50.0, "text": "hi", "parse_data": {}}, stalled]}
 
-    db = tmp_path / "tracker.db"
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
+    async def tracker(request: web.Request) -> web.Response:
+        assert request.query["token"] == "t"
+        sender = request.match_info["sender"]
+        if sender not in trackers:
+            return web.json_response({"message": "no such conversation"}, status=404)
+        return web.json_response({"sender_id": sender, "events": trackers[sender]})
 
-    async def save() -> None:
-        stalled = UserUttered(
-            intent={"name": "EXTERNAL_process_stalled"}, entities=[{"entity": "order_id", "value": "4000000201"}]
-        )
-        for sender, customer, more in (
-            ("conv-1", "cus_1111111111111111", []),
-            ("conv-2", "cus_2222222222222222", [stalled]),
-            ("conv-3", "cus_1111111111111111", []),
-        ):
-            tracker = DialogueStateTracker.from_events(sender, [UserUttered("hi"), SlotSet("customer_id", customer), *more])
-            await store.save(tracker)
-
-    asyncio.run(save())
-    url = f"sqlite:///{db}"
-    owners = conversations_by_customer(url)
-    assert {k: v[0] for k, v in owners.items()} == {"cus_1111111111111111": "conv-3", "cus_2222222222222222": "conv-2"}
-    assert reminded_recently(url, "conv-2", "4000000201", since=0)
-    assert not reminded_recently(url, "conv-1", "4000000201", since=0)
+    app = web.Application()
+    app.router.add_get("/conversations/{sender}/tracker", tracker)
+    server = await aiohttp_server(app)
+    client = RasaClient(str(server.make_url("")), "t", timeout_s=5)
+    assert await reminded_recently(client, "conv-2", "4000000201", since=0)
+    assert not await reminded_recently(client, "conv-2", "4000000201", since=101)  # longer ago than a day
+    assert not await reminded_recently(client, "conv-2", "4000000999", since=0)  # another order
+    assert not await reminded_recently(client, "conv-1", "4000000201", since=0)  # Rasa never saw it
 
 
 def test_notify_dry_run_and_unreachable_rasa(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -131,4 +138,4 @@ def test_notify_dry_run_and_unreachable_rasa(capsys: pytest.CaptureFixture[str],
     assert out.startswith("POST http://127.0.0.1:1/conversations/c1/trigger_intent ")
     assert '"EXTERNAL_refund_paid"' in out and "secret" not in out
     assert main(["processes", "notify", "--conversation", "c1", "--event", "parcel_delayed"]) == 1
-    assert "not reachable" in capsys.readouterr().err
+    assert "unreachable" in capsys.readouterr().err

@@ -4,7 +4,7 @@ The model is trained here (core only, a few seconds) from the project's domain
 plus the follow-up dialogue in ``domain/followups.yml`` and ``data/rules/followups.yml`` (formerly staged
 until validation accepts ``EXTERNAL_*`` intents), because the external intents
 must be in the model. Then: a customer identifies in a REST conversation;
-``RasaClient.trigger`` sends ``EXTERNAL_refund_paid`` with
+``notify`` (``RasaClient.trigger_intent``) sends ``EXTERNAL_refund_paid`` with
 ``output_channel=latest`` and the customer's channel receives the message;
 ``python -m bot processes remind`` finds the stalled refund through Rasa's
 tracker store, checks back once, and not twice.
@@ -22,7 +22,8 @@ from typing import Iterator
 
 import pytest
 
-from bot.actions_support.followups import ExternalEvent, Notification, RasaClient
+from bot.actions_support.followups import ExternalEvent, Notification, notify
+from bot.rasa_api import RasaAPIError, RasaClient
 from bot.settings import ROOT, Settings
 
 from ..conftest import isolated_settings
@@ -83,7 +84,7 @@ def test_refund_paid_reaches_the_customer_and_a_stalled_refund_is_followed_up_on
 
     client = RasaClient(stack.rasa_url, stack.rasa_token, timeout_s=60)
     messages = asyncio.run(
-        client.trigger(Notification(sender, ExternalEvent.REFUND_PAID, {"order_id": "4000000201"}))
+        notify(client, Notification(sender, ExternalEvent.REFUND_PAID, {"order_id": "4000000201"}))
     )
     assert messages[0] == "Good news: your refund of £59.99 for order 4000000201 has been paid.", messages
     assert any(m.startswith("What happens next: ") and "If something goes wrong: " in m for m in messages)
@@ -101,8 +102,6 @@ def test_refund_paid_reaches_the_customer_and_a_stalled_refund_is_followed_up_on
 
 
 def test_a_wrong_token_is_an_error_not_a_crash(stack: Settings) -> None:
-    from bot.actions_support.followups import FollowUpError
-
     client = RasaClient(stack.rasa_url, "wrong-token", timeout_s=30)
-    with pytest.raises(FollowUpError, match="HTTP 401"):
-        asyncio.run(client.trigger(Notification("e2e-x", ExternalEvent.PARCEL_DELAYED, {"order_id": "1"})))
+    with pytest.raises(RasaAPIError, match="refused the token"):
+        asyncio.run(notify(client, Notification("e2e-x", ExternalEvent.PARCEL_DELAYED, {"order_id": "1"})))

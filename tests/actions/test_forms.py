@@ -39,7 +39,7 @@ async def test_an_unknown_customers_number_is_left_to_the_action(conversation) -
     assert conversation.slots["pending_action"] == "action_track_order"
     # the corrected number resumes the request without asking again
     conversation.say(f"sorry, it's {IAN_ORDER}", "inform", {"order_id": IAN_ORDER})
-    resumed = await conversation.run(ActionIdentifyCustomer())
+    resumed = await conversation.run_and_follow(ActionIdentifyCustomer())
     assert resumed[0] == "Thanks, Ian: I've found your account."
     assert any("is being prepared in our warehouse" in m for m in resumed)
     assert conversation.slots["pending_action"] is None

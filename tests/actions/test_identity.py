@@ -1,13 +1,25 @@
-"""Who is this? Identification from the channel, once-only asking, resuming the request."""
+"""Who is this? Identity once per session, from signed metadata or the channel; asking once; resuming."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import pytest
+
+from actions.forms import ValidateTrackOrderForm
 from actions.identity import ActionIdentifyCustomer
 from actions.orders import ActionTrackOrder
 from actions.privacy import ActionForgetMe, ActionMyDataRequest, ActionWhyMyData
-from bot.actions_support.identity import ASK_IDENTIFIER, channel_identifier
+from actions.session import ActionSessionStart
+from bot import identity_token
+from bot.actions_support.identity import TRUST_UNSIGNED_ENV, channel_identifier
+from bot.actions_support.runtime import use_services
 
-from .helpers import AMELIA, clean, three_parts
+from .conftest import make_services
+from .helpers import AMELIA, IDENTITY_SECRET, clean, signed, three_parts
+
+UNSIGNED_AMELIA = {"customer": {"verified_email": "amelia.hart@example.com"}}
 
 
 async def test_widget_identity_fills_the_customer_slots(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -19,8 +31,8 @@ async def test_widget_identity_fills_the_customer_slots(conversation) -> None:  
     assert slots["customer_name"] == "Amelia"
     assert "open_order" in slots["customer_segments"]
     assert slots["personalisation_allowed"] is True
-    assert any("signed-in account" in u for u in slots["data_used"])
-    assert not any(ASK_IDENTIFIER in m for m in messages)
+    assert "identified_widget|website|" in slots["data_used"]
+    assert "utter_ask_identifier" not in conversation.response_names
 
 
 async def test_messaging_channel_sender_identifies(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -31,7 +43,7 @@ async def test_messaging_channel_sender_identifies(conversation) -> None:  # typ
     clean(messages)
     assert conversation.slots["customer_id"].startswith("cus_")
     assert "sensitive_circumstance" in conversation.slots["customer_segments"]
-    assert any("messaging id you're writing from" in u for u in conversation.slots["data_used"])
+    assert "identified_channel|messaging|" in conversation.slots["data_used"]
 
 
 def test_rest_sender_ids_are_not_trusted() -> None:
@@ -45,25 +57,28 @@ def test_rest_sender_ids_are_not_trusted() -> None:
 async def test_rest_sender_that_looks_like_an_email_is_asked_instead(conversation) -> None:  # type: ignore[no-untyped-def]
     conversation.sender_id = "amelia.hart@example.com"
     conversation.say("delete all my data", "forget_me")
-    messages = await conversation.run(ActionForgetMe())
-    assert any(ASK_IDENTIFIER in m for m in messages)
+    await conversation.run(ActionForgetMe())
+    assert conversation.response_names == ["utter_identity_for_forget_me", "utter_ask_identifier"]
     assert conversation.slots["customer_id"] is None
 
 
-async def test_asks_once_then_resumes_the_request(conversation, repo) -> None:  # type: ignore[no-untyped-def]
+async def test_asks_once_then_resumes_the_request_with_a_followup_action(conversation, repo) -> None:  # type: ignore[no-untyped-def]
     conversation.say("forget me", "forget_me")
     first = await conversation.run(ActionForgetMe())
     clean(first)
-    assert sum(ASK_IDENTIFIER in m for m in first) == 1
+    assert conversation.response_names.count("utter_ask_identifier") == 1
     assert conversation.slots["pending_action"] == "action_forget_me"
     assert conversation.slots["identity_asked"] is True
 
     conversation.say("it's Emma.Wilson@example.org", "inform", {"email": "Emma.Wilson@example.org"})
     second = await conversation.run(ActionIdentifyCustomer())
-    clean(second)
-    assert second[0].startswith("Thanks, Emma: I've found your account.")
-    three_parts(second)  # the erasure statement of the resumed request
+    assert second == ["Thanks, Emma: I've found your account."]
+    assert conversation.responses[-1] == ("utter_found_account_named", {"name": "Emma"})
+    # the waiting request runs next as itself, visible in the tracker
+    assert conversation.followup() == "action_forget_me"
     assert conversation.slots["pending_action"] is None
+    resumed = await conversation.run(ActionForgetMe())
+    three_parts(resumed)  # the erasure statement of the resumed request
     profile = await repo.find("emma.wilson@example.org")
     assert profile.erasure_requested
 
@@ -72,28 +87,28 @@ async def test_never_asks_the_same_question_again(conversation) -> None:  # type
     conversation.say("forget me", "forget_me")
     await conversation.run(ActionForgetMe())
     conversation.say("nobody@example.com", "inform", {"email": "nobody@example.com"})
-    wrong = await conversation.run(ActionIdentifyCustomer())
-    assert "couldn't find an account with that e-mail address" in wrong[0]
+    await conversation.run(ActionIdentifyCustomer())
+    assert conversation.response_names[-1] == "utter_identifier_not_found_email"
     assert conversation.slots["email"] is None  # not tried again
     conversation.say("what do you hold about me", "my_data_request")
-    again = await conversation.run(ActionMyDataRequest())
-    assert not any(ASK_IDENTIFIER in m for m in again)
-    assert "I still don't know which account is yours" in again[0]
+    await conversation.run(ActionMyDataRequest())
+    assert conversation.response_names[-1] == "utter_identity_still_unknown_my_data"
+    assert conversation.response_names.count("utter_ask_identifier") == 1
 
 
 async def test_family_email_is_ambiguous(conversation) -> None:  # type: ignore[no-untyped-def]
     conversation.say("forget me", "forget_me")
     await conversation.run(ActionForgetMe())
     conversation.say("thesmiths@example.org", "inform", {"email": "thesmiths@example.org"})
-    messages = await conversation.run(ActionIdentifyCustomer())
-    assert "belongs to more than one account" in messages[0]
+    await conversation.run(ActionIdentifyCustomer())
+    assert conversation.response_names[-1] == "utter_identifier_ambiguous_email"
     assert conversation.slots["customer_id"] is None
 
 
 async def test_inform_without_identifier(conversation) -> None:  # type: ignore[no-untyped-def]
     conversation.say("yes that one", "inform")
-    messages = await conversation.run(ActionIdentifyCustomer())
-    assert "didn't catch an e-mail address or an order number" in messages[0]
+    await conversation.run(ActionIdentifyCustomer())
+    assert conversation.response_names == ["utter_identifier_not_caught"]
 
 
 async def test_order_number_identifies_and_why_my_data_says_so(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -103,36 +118,133 @@ async def test_order_number_identifies_and_why_my_data_says_so(conversation) -> 
     conversation.say("why do you know that", "why_my_data")
     messages = await conversation.run(ActionWhyMyData())
     clean(messages)
-    assert "the order number you gave me (from our orders and payments system), to find your account" in messages[0]
-    assert "order 4000000901 and its shipment (from our orders and payments system), to find your parcel" in messages[0]
+    assert "- the order number you gave me (from our orders and payments system), to find your account" in messages
+    assert "- order 4000000901 and its shipment (from our orders and payments system), to find your parcel" in messages
+    assert ("utter_data_use_order_shipment", {"source": "orders and payments system", "subject": "4000000901"}) in (
+        conversation.responses
+    )
 
 
-async def test_signed_widget_identity(conversation, services) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    from bot.actions_support.identity import sign_identity
-
-    services.identity_secret = "s3cret"
-    now = int(time.time())
-    good = {"customer": {"verified_email": "amelia.hart@example.com", "issued_at": now,
-                         "signature": sign_identity("s3cret", "amelia.hart@example.com", now)}}
-    conversation.say("where is my order", "track_order", metadata=good)
-    messages = await conversation.run(ActionTrackOrder())
-    assert conversation.slots["customer_id"] is not None and any("DPD" in m for m in messages)
-
-
-async def test_forged_or_stale_widget_identity_is_ignored(conversation, services) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    from bot.actions_support.identity import sign_identity, verify_identity
-
-    services.identity_secret = "s3cret"
-    old = int(time.time()) - 3 * 24 * 3600
-    forged = {"customer": {"verified_email": "amelia.hart@example.com", "issued_at": int(time.time()), "signature": "00"}}
-    stale = {"customer": {"verified_email": "amelia.hart@example.com", "issued_at": old,
-                          "signature": sign_identity("s3cret", "amelia.hart@example.com", old)}}
-    for metadata in (forged, stale, AMELIA):  # AMELIA carries no signature at all
+async def test_forged_expired_or_foreign_tokens_are_no_identity(conversation) -> None:  # type: ignore[no-untyped-def]
+    email = "amelia.hart@example.com"
+    forged = {identity_token.METADATA_KEY: identity_token.issue("another-secret-that-is-long-enough-xx", "x", email=email)}
+    expired = {
+        identity_token.METADATA_KEY: identity_token.issue(
+            IDENTITY_SECRET, "x", email=email, ttl_s=60, now=time.time() - 3600
+        )
+    }
+    for metadata in (forged, expired, {identity_token.METADATA_KEY: "not.a.token"}):
         conversation.say("forget me", "forget_me", metadata=metadata)
         await conversation.run(ActionForgetMe())
         assert conversation.slots["customer_id"] is None
-    assert verify_identity({}, "x", None)  # no secret configured: developer set-up
+
+
+async def test_unsigned_identity_metadata_is_ignored(conversation, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(TRUST_UNSIGNED_ENV, raising=False)
+    conversation.say("forget me", "forget_me", metadata=UNSIGNED_AMELIA)
+    await conversation.run(ActionForgetMe())
+    assert conversation.slots["customer_id"] is None
+
+
+async def test_unsigned_identity_is_trusted_only_with_the_development_flag(  # type: ignore[no-untyped-def]
+    conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TRUST_UNSIGNED_ENV, "1")
+    conversation.say("where is my order", "track_order", metadata=UNSIGNED_AMELIA)
+    await conversation.run(ActionTrackOrder())
+    assert conversation.slots["customer_id"] is not None
+
+
+# -- identity once per session -------------------------------------------------------------
+
+
+async def _start_session(conversation: Any, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    conversation.slots["session_started_metadata"] = metadata
+    events = await ActionSessionStart().run(CollectingDispatcher(), conversation.tracker(), conversation.domain)
+    for event in events:
+        if event.get("event") == "slot":
+            conversation.slots[event["name"]] = event["value"]
+    return events
+
+
+async def test_session_start_identifies_from_the_signed_token(conversation) -> None:  # type: ignore[no-untyped-def]
+    events = await _start_session(conversation, AMELIA)
+    assert events[0]["event"] == "session_started"
+    assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
+    assert conversation.slots["customer_id"].startswith("cus_")
+    assert conversation.slots["customer_name"] == "Amelia"
+    assert "identified_widget|website|" in conversation.slots["data_used"]
+
+
+async def test_session_start_ignores_unsigned_metadata_and_carries_slots_over(  # type: ignore[no-untyped-def]
+    conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TRUST_UNSIGNED_ENV, raising=False)
+    conversation.slots["order_id"] = "4000000101"
+    events = await _start_session(conversation, UNSIGNED_AMELIA)
+    assert conversation.slots["customer_id"] is None
+    assert any(e.get("name") == "order_id" and e.get("value") == "4000000101" for e in events)
+
+
+class CountingStore:
+    """The real profile repository, counting the profile reads made through it."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.store, name)
+        if name not in ("get", "find"):
+            return attr
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.reads += 1
+            return await attr(*args, **kwargs)
+
+        return counted
+
+
+@pytest.fixture
+def counting(repo: Any) -> Any:
+    store = CountingStore(repo)
+    use_services(make_services(store))
+    yield store
+    use_services(None)
+
+
+async def test_the_profile_is_read_once_per_action_run(domain, counting) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import Conversation
+
+    conv = Conversation(domain)
+    await _start_session(conv, AMELIA)
+    assert counting.reads == 1
+    for intent, action in (("track_order", ActionTrackOrder()), ("my_data_request", ActionMyDataRequest())):
+        counting.reads = 0
+        conv.say("hi", intent, metadata={})
+        await conv.run(action)
+        assert counting.reads == 1, intent
+    # a new signed identity in a message is new information: one read, by the token's e-mail
+    counting.reads = 0
+    conv.say("hi", "track_order", metadata=signed("ben.okafor@example.net"))
+    await conv.run(ActionTrackOrder())
+    assert counting.reads == 1
+
+
+async def test_a_form_run_reads_the_profile_once(domain, counting) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import Conversation
+
+    conv = Conversation(domain)
+    await _start_session(conv, AMELIA)
+    counting.reads = 0
+    conv.say("where is order 4000000999", "track_order", {"order_id": "4000000999"})
+    conv.slots["requested_slot"] = "order_id"
+    conv.latest["intent"] = {"name": "inform", "confidence": 1.0}
+    tracker = conv.tracker()
+    tracker.active_loop = {"name": "track_order_form"}
+    from rasa_sdk.executor import CollectingDispatcher
+
+    await ValidateTrackOrderForm().run(CollectingDispatcher(), tracker, conv.domain)
+    assert counting.reads == 1

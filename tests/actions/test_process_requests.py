@@ -146,7 +146,7 @@ async def test_an_unknown_customer_is_asked_before_an_investigation_is_promised(
     assert not any(claim in m for m in first for claim in CLAIMS)
     assert conv.slots["pending_action"] == "action_payment_issue"
     conv.say("amelia.hart@example.com", "inform", {"email": "amelia.hart@example.com"})
-    resumed = await conv.run(ActionIdentifyCustomer())
+    resumed = await conv.run_and_follow(ActionIdentifyCustomer())
     three_parts(resumed)
     amelia = await repo.find("amelia.hart@example.com")
     (request,) = await repo.open_requests(amelia.customer_id)

@@ -39,7 +39,8 @@ async def test_old_delivery_is_refused_with_the_reason(conversation) -> None:  #
     clean(messages)
     assert "can't be refunded under our policy" in messages[0]
     assert "returns window ended on Thursday 12 November" in messages[0]
-    assert "statutory rights" in messages[1]
+    assert "statutory rights" in messages[0]
+    assert conversation.response_names[-1] == "utter_refund_window_ended"
 
 
 async def test_existing_refund_is_reported_not_duplicated(conversation) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
@@ -97,8 +98,7 @@ class RasaStandIn:
 def handoff_request(handoff_id: str, sender: str, topic: str = "orders", **extra: Any) -> dict[str, Any]:
     return {"handoff_id": handoff_id, "sender_id": sender, "topic": topic,
             "reason": "explicit_request: The customer asked to speak to a person.",
-            "requested_at": time.time(), "segments": [], "flags": [], "position_told": 1,
-            "eta_told_s": 0, "mode": "chat", **extra}
+            "requested_at": time.time(), "position_told": 1, "eta_told_s": 0, "mode": "chat", **extra}
 
 
 @pytest.fixture
@@ -123,13 +123,41 @@ async def rasa(aiohttp_server: Any, broker: Any) -> AsyncIterator[tuple[RasaStan
     yield stand_in, str(server.make_url("")).rstrip("/")
 
 
-def make_settings(tmp_path: Path, rasa_url: str, broker_url: str, **env: str) -> Settings:
+#: the generator's "now" for the demo profiles (Monday 23 November 2026, noon)
+PROFILES_NOW = datetime(2026, 11, 23, 12, 0, 0)
+
+
+@pytest.fixture(scope="session")
+def profiles_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo customer profiles (the well-known demo customers among them), read-only here."""
+    from bot.profile.build import build_demo, sync_engine
+
+    path = tmp_path_factory.mktemp("handoff-profiles") / "profiles.db"
+    engine = sync_engine(f"sqlite:///{path}")
+    try:
+        build_demo(engine, customers=12, seed=7, now=PROFILES_NOW)
+    finally:
+        engine.dispose()
+    return path
+
+
+async def demo_customer_id(profiles_db: Path, email: str) -> str:
+    from bot.profile import ProfileRepository
+
+    repo = ProfileRepository.from_url(f"sqlite+aiosqlite:///{profiles_db}")
+    try:
+        return (await repo.find(email)).customer_id
+    finally:
+        await repo.close()
+
+
+def make_settings(tmp_path: Path, rasa_url: str, broker_url: str, profiles: Path | None = None, **env: str) -> Settings:
     return Settings.from_env({
         "TANDEM_VAR_DIR": str(tmp_path),
         "RASA_URL": rasa_url,
         "RASA_TOKEN": "test-token",
         "EVENT_BROKER_DB_URL": broker_url,
-        "TANDEM_PROFILE_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'no-profiles.db'}",
+        "TANDEM_PROFILE_DB_URL": f"sqlite+aiosqlite:///{profiles or tmp_path / 'no-profiles.db'}",
         **env,
     })
 
@@ -170,12 +198,17 @@ class Handoff:
             await asyncio.sleep(0.02)
 
 
+    @property
+    def url(self) -> str:
+        return str(self.client.make_url("/")).rstrip("/")
+
+
 @pytest.fixture
 async def handoff(
-    aiohttp_client: Any, tmp_path: Path, rasa: tuple[RasaStandIn, str], broker_url: str
+    aiohttp_client: Any, tmp_path: Path, rasa: tuple[RasaStandIn, str], broker_url: str, profiles_db: Path
 ) -> Handoff:
     stand_in, url = rasa
-    app = create_app(make_settings(tmp_path, url, broker_url), make_config())
+    app = create_app(make_settings(tmp_path, url, broker_url, profiles_db), make_config())
     client = await aiohttp_client(app)
     return Handoff(client, stand_in, app)
 

@@ -19,9 +19,21 @@ from bot.settings import Settings
 AGENTS = {"alice": "e2e-secret", "bob": "e2e-secret-b"}
 ASK_FOR_AGENT = "/contact_human_agent"
 
-#: a demo customer of ``python -m bot profile build`` (bot/profile/generator.py), as the website
-#: widget identifies a signed-in customer (no TANDEM_IDENTITY_SECRET in the test stack)
+#: a demo customer of ``python -m bot profile build`` (bot/profile/generator.py), signed in on the
+#: website: :class:`Customer` turns this into the signed identity token the widget sends
 AMELIA = {"customer": {"verified_email": "amelia.hart@example.com"}}
+
+
+def signed_metadata(settings: Settings, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the host website's back end gives the widget for a signed-in customer: an identity
+    token (bot/identity_token.py) signed with the stack's identity secret."""
+    from bot import identity_token
+
+    email = ((metadata or {}).get("customer") or {}).get("verified_email")
+    if not email:
+        return metadata
+    secret = settings.identity_secret or identity_token.identity_secret(settings.var_dir)
+    return {identity_token.METADATA_KEY: identity_token.issue(secret, f"site:{email}", email=email, ttl_s=3600)}
 
 
 class Customer:
@@ -29,7 +41,7 @@ class Customer:
 
     def __init__(self, settings: Settings, metadata: dict[str, Any] | None = None) -> None:
         self.settings = settings
-        self.metadata = metadata
+        self.metadata = signed_metadata(settings, metadata)
         self.session_id = f"e2e-{uuid.uuid4().hex[:10]}"
         self.client = socketio.AsyncClient(reconnection=False)
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

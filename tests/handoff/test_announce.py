@@ -1,5 +1,6 @@
-"""The action server's announcement of a handoff request (fast path) beside the broker event
-(durable path): signed, idempotent, and never recording the bot's part of the conversation."""
+"""``POST /api/intake``, the action's call that hands a request to the service (fast path, with
+the answer for the customer), beside the broker event (durable path): signed, idempotent, and
+never recording the bot's part of the conversation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.handoff.app import STORE
 from bot.handoff.config import service_secret
-from bot.handoff.intake import SIGNATURE_HEADER, announce, announcement, sign
+from bot.handoff.intake import SIGNATURE_HEADER, IntakeAnswer, intake_body, sign, submit
 from bot.handoff.models import HandoffRequest
 from bot.handoff.store import QueueStore, conversations
 
@@ -38,10 +39,12 @@ async def test_an_announced_request_reaches_the_console_before_the_broker_event(
     assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
     sender = f"cust-{uuid.uuid4().hex[:8]}"
     req = request_for(sender)
-    body = announcement(req)
+    body = intake_body(req)
 
     resp = await post(handoff, body, sign(SECRET, body))
-    assert resp.status == 200 and (await resp.json())["created"] is True
+    assert resp.status == 200
+    answer = IntakeAnswer.from_json(await resp.json())
+    assert answer.created and answer.position == 1 and answer.open_now and answer.wait_s == 0  # alice is free
     update = await ws.receive_json(timeout=5)
     assert update["type"] == "conversation" and update["conversation"]["sender_id"] == sender
     cid = update["conversation"]["id"]
@@ -65,16 +68,16 @@ async def test_an_announced_request_reaches_the_console_before_the_broker_event(
     await ws.close()
 
 
-async def test_announcing_twice_or_after_the_broker_changes_nothing(handoff: Handoff) -> None:
+async def test_the_intake_twice_or_after_the_broker_changes_nothing(handoff: Handoff) -> None:
     sender = f"cust-{uuid.uuid4().hex[:8]}"
     req = request_for(sender)
     handoff.rasa.request_handoff(sender, req.to_slot())
     await handoff.drain()
-    body = announcement(req)
+    body = intake_body(req)
     late = await post(handoff, body, sign(SECRET, body))
     assert late.status == 200 and (await late.json())["created"] is False
     # a second request from a customer already waiting is the broker's to record (timeline line)
-    again = announcement(request_for(sender))
+    again = intake_body(request_for(sender))
     resp = await post(handoff, again, sign(SECRET, again))
     assert (await resp.json())["created"] is False
     async with handoff.app[STORE].begin() as conn:
@@ -83,8 +86,8 @@ async def test_announcing_twice_or_after_the_broker_changes_nothing(handoff: Han
     assert n == 1
 
 
-async def test_unsigned_forged_or_malformed_announcements_are_refused(handoff: Handoff) -> None:
-    body = announcement(request_for("someone"))
+async def test_unsigned_forged_or_malformed_requests_are_refused(handoff: Handoff) -> None:
+    body = intake_body(request_for("someone"))
     assert (await post(handoff, body, None)).status == 401
     assert (await post(handoff, body, sign(b"wrong key", body))).status == 401
     tampered = body.replace(b"someone", b"somebody")
@@ -96,13 +99,13 @@ async def test_unsigned_forged_or_malformed_announcements_are_refused(handoff: H
     assert (await post(handoff, not_json, sign(SECRET, not_json))).status == 400
 
 
-async def test_announce_never_raises_when_the_service_is_down() -> None:
+async def test_submit_never_raises_when_the_service_is_down() -> None:
     async with aiohttp.ClientSession() as session:
-        ok = await announce(session, "http://127.0.0.1:9", SECRET, request_for("x"), timeout_s=0.5)
-    assert ok is False
+        answer = await submit(session, "http://127.0.0.1:9", SECRET, request_for("x"), timeout_s=0.5)
+    assert answer is None
 
 
-async def test_a_database_from_an_earlier_version_gets_the_new_column(tmp_path: Path) -> None:
+async def test_a_database_from_an_earlier_version_gets_the_new_columns(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:  # the table as the previous release created it
         db.execute("CREATE TABLE handoff_conversations (id INTEGER PRIMARY KEY, handoff_id VARCHAR(64) NOT NULL "
@@ -123,6 +126,7 @@ async def test_a_database_from_an_earlier_version_gets_the_new_column(tmp_path: 
         view = await store.batch_view(conn, {"s1"})
     await store.dispose()
     assert view.active["s1"] is not None and view.active["s1"].request_event_id == 0  # keeps receiving messages
+    assert view.active["s1"].channel is None and view.active["s1"].first_message is None
 
 
 def test_processes_starting_together_share_one_generated_secret(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.handoff import routing
+from bot.handoff import routing, texts
 from bot.handoff.config import BusinessHours, parse_agents
 from bot.handoff.intake import derive_reason, derive_topic
 from bot.handoff.models import HandoffRequest, Topic
@@ -63,12 +63,25 @@ def test_handle_time_uses_median_of_history_and_default_without() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "words"),
-    [(0, "under a minute"), (59, "under a minute"), (60, "about 1 minute"), (450, "about 8 minutes"),
-     (3600, "about 1 hour"), (4500, "about 1 hour 15 minutes"), (None, "unknown")],
+    ("seconds", "response", "minutes"),
+    [(0, "utter_handoff_queued_now", None), (59, "utter_handoff_queued_now", None), (60, "utter_handoff_queued", 2),
+     (121, "utter_handoff_queued", 3), (450, "utter_handoff_queued", 8), (4500, "utter_handoff_queued", 75)],
 )
-def test_wait_wording(seconds: int | None, words: str) -> None:
-    assert routing.describe_wait(seconds) == words
+def test_the_wait_picks_a_response_and_rounds_minutes_up(seconds: int, response: str, minutes: int | None) -> None:
+    assert texts.wait_response("utter_handoff_queued", seconds) == response
+    assert texts.wait_variables(Topic.ORDERS, 3, seconds).get("wait_minutes") == minutes
+
+
+def test_every_handoff_response_renders_without_a_placeholder_left() -> None:
+    values = {"team": "orders and deliveries", "position": 2, "wait_minutes": 3, "hours": "Mon-Fri 08:00-20:00 (UTC)",
+              "next_opening": "Monday at 08:00 UTC", "agent": "Alice"}
+    for name in texts.response_names():
+        needed = texts.variables_of(name)
+        text = texts.render(name, **{k: values[k] for k in needed})
+        assert "{" not in text and "}" not in text, name
+        for variable in needed:  # an empty variable is refused, never shown
+            with pytest.raises(ValueError, match=variable):
+                texts.render(name, **{**{k: values[k] for k in needed}, variable: ""})
 
 
 def test_business_hours() -> None:
@@ -111,8 +124,12 @@ def test_topic_and_reason_defaults() -> None:
 
 
 def test_handoff_request_slot_round_trip_and_validation() -> None:
-    req = HandoffRequest("h1", "s1", Topic.ACCOUNT, "r", 1.0, "C-1", "Ann", ("vip",), (), 2, 120)
+    req = HandoffRequest("h1", "s1", Topic.ACCOUNT, "r", 1.0, "C-1", position_told=2, eta_told_s=120,
+                         channel="socketio", first_message="my parcel is late")
     assert HandoffRequest.from_slot(req.to_slot(), "s1") == req
+    # who the customer is (name, segments, flags) is the service's to read from the profile
+    forged = {**req.to_slot(), "segments": ["vip"], "customer_name": "Someone Else"}
+    assert HandoffRequest.from_slot(forged, "s1") == req
     with pytest.raises(ValueError):
         HandoffRequest.from_slot({"topic": "orders"}, "s1")
     assert HandoffRequest.from_slot({"handoff_id": "x", "topic": "weird"}, "s").topic is Topic.GENERAL

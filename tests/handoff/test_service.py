@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 from bot.handoff.app import STORE, create_app
 
-from tests.handoff.conftest import Handoff, handoff_request, make_config, make_settings
+from tests.handoff.conftest import Handoff, demo_customer_id, handoff_request, make_config, make_settings
 
 
 def sender() -> str:
@@ -170,14 +171,18 @@ async def test_routing_by_skill_and_transfer(handoff: Handoff) -> None:
     assert handoff.rasa.paused[s] is False
 
 
-async def test_priority_segments_go_first(handoff: Handoff) -> None:
+async def test_priority_from_the_profile_goes_first(handoff: Handoff, profiles_db: Path) -> None:
+    """The service reads the segments from the profile (Chloe Martin is a high-value customer);
+    segments written into the slot count for nothing."""
     alice = await handoff.login("alice")
     first, vip = sender(), sender()
-    handoff.rasa.request_handoff(first, handoff_request(uuid.uuid4().hex, first))
-    handoff.rasa.request_handoff(vip, handoff_request(uuid.uuid4().hex, vip, segments=["vip"]))
+    chloe = await demo_customer_id(profiles_db, "chloe.martin@example.com")
+    handoff.rasa.request_handoff(first, handoff_request(uuid.uuid4().hex, first, segments=["vip"]))
+    handoff.rasa.request_handoff(vip, handoff_request(uuid.uuid4().hex, vip, customer_id=chloe))
     await queued(handoff, alice, vip)
     took = await (await handoff.client.post("/api/queue/next", headers=alice)).json()
     assert took["conversation"]["sender_id"] == vip and took["conversation"]["priority"] == 2
+    assert took["conversation"]["customer_name"] == "Chloe Martin"
 
 
 async def test_rasa_failure_is_shown_to_the_agent_and_changes_nothing(handoff: Handoff) -> None:

@@ -8,9 +8,16 @@ import pytest
 
 from bot.processes.catalogue import When, default_catalogue
 from bot.processes.render import placeholder_problems
-from bot.processes.statement import Case, UnknownStage, assess, build_statement
+from bot.processes.statement import Case, Statement, UnknownStage, assess, build_statement, statement_text
 
 MONDAY = dt.datetime(2026, 11, 23, 10, 0)  # Monday 23 November 2026, 10:00 shop time
+
+
+def how_long(statement: Statement) -> str:
+    """The "How long" line of the rendered statement response."""
+    line = statement_text(statement).split("\n")[1]
+    assert line.startswith("How long: "), line
+    return line.removeprefix("How long: ")
 
 CASES = [
     (process.key, variant.key, step.id)
@@ -42,12 +49,13 @@ FULL_FACTS = {
 )
 def test_every_statement_has_three_clean_parts(process, variant, stage, facts, since) -> None:  # type: ignore[no-untyped-def]
     statement = build_statement(Case(process, variant, stage, since, facts), MONDAY)
-    assert len(statement.parts) == 3
-    for part in statement.parts:
+    text = statement_text(statement)
+    assert placeholder_problems(text) == [], text
+    parts = [line.split(": ", 1)[1] for line in text.split("\n")]
+    assert len(parts) == 3
+    for part in parts:
         assert part.strip(), (process, variant, stage)
-        assert placeholder_problems(part) == [], part
         assert part.rstrip()[-1] in ".!?", part
-    text = statement.text()
     assert text.count("\n") == 2
     assert "What happens next: " in text and "How long: " in text and "If something goes wrong: " in text
 
@@ -70,7 +78,7 @@ def test_card_refund_approved_on_friday_is_due_the_next_friday() -> None:
     case = Case("refund", "card", "approved", dt.date(2026, 11, 20), {"amount": "£20"})
     statement = build_statement(case, MONDAY)
     assert statement.due == dt.datetime(2026, 11, 27, 23, 59, 59)
-    assert statement.how_long == (
+    assert how_long(statement) == (
         "The money should be back on your card by Friday 27 November (4 working days from now)."
     )
     assert statement.next_step == "We send the money back to the card you paid with."
@@ -79,7 +87,7 @@ def test_card_refund_approved_on_friday_is_due_the_next_friday() -> None:
 
 def test_bank_transfer_sent_today_is_due_thursday() -> None:
     statement = build_statement(Case("refund", "bank_transfer", "sent"), MONDAY)
-    assert "by Thursday 26 November (3 working days from now)" in statement.how_long
+    assert "by Thursday 26 November (3 working days from now)" in how_long(statement)
 
 
 def test_weekend_and_holidays_are_skipped() -> None:
@@ -88,7 +96,7 @@ def test_weekend_and_holidays_are_skipped() -> None:
         Case("refund", "store_credit", "approved", dt.date(2026, 12, 24)), dt.datetime(2026, 12, 24, 9, 0)
     )
     assert statement.due == dt.datetime(2026, 12, 29, 23, 59, 59)
-    assert "Tuesday 29 December" in statement.how_long
+    assert "Tuesday 29 December" in how_long(statement)
 
 
 def test_overdue_case_says_so_and_uses_the_overdue_remedy() -> None:
@@ -97,7 +105,7 @@ def test_overdue_case_says_so_and_uses_the_overdue_remedy() -> None:
     assert progress.status is When.OVERDUE
     assert progress.overdue_business_days > 0
     statement = build_statement(case, MONDAY)
-    assert "overdue" in statement.how_long
+    assert "overdue" in how_long(statement)
     assert "Monday 9 November" in statement.what_could_go_wrong
     assert "refund not received" in statement.what_could_go_wrong
 
@@ -106,19 +114,19 @@ def test_finished_case() -> None:
     statement = build_statement(Case("refund", "paypal", "paid", dt.date(2026, 11, 19)), MONDAY)
     assert statement.status is When.DONE
     assert statement.due is None
-    assert statement.how_long == "Nothing more to wait for: it was finished on Thursday 19 November."
+    assert how_long(statement) == "Nothing more to wait for: it was finished on Thursday 19 November."
 
 
 def test_handoff_out_of_hours_waits_for_opening() -> None:
     late = dt.datetime(2026, 11, 27, 21, 0)  # Friday evening
     statement = build_statement(Case("handoff"), late)
     assert statement.due == dt.datetime(2026, 11, 30, 8, 5)
-    assert "08:05 on Monday 30 November" in statement.how_long
+    assert "08:05 on Monday 30 November" in how_long(statement)
 
 
 def test_short_waits_in_minutes() -> None:
     statement = build_statement(Case("invoice_copy", facts={"invoice_id": "INV-1"}), MONDAY)
-    assert statement.how_long == "The invoice should be in your inbox within about 15 minutes (by 10:15)."
+    assert how_long(statement) == "The invoice should be in your inbox within about 15 minutes (by 10:15)."
     assert "INV-1" in statement.next_step
     assert "the email address on your account" in statement.next_step
 
@@ -147,6 +155,50 @@ def test_a_promise_from_the_source_system_wins() -> None:
     case = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 20), promised=dt.date(2026, 11, 25))
     statement = build_statement(case, MONDAY)
     assert statement.due == dt.datetime(2026, 11, 25, 23, 59, 59)
-    assert "Wednesday 25 November" in statement.how_long
+    assert "Wednesday 25 November" in how_long(statement)
     late = build_statement(case, dt.datetime(2026, 11, 27, 9, 0))
     assert late.status is When.OVERDUE
+
+
+FRIDAY = dt.datetime(2026, 11, 27, 10, 0)  # Friday 27 November 2026
+
+
+def test_a_promised_weekend_date_is_said_without_a_working_day_count() -> None:
+    # the carrier promised Sunday: "0 working days from now" on a Friday would be nonsense
+    case = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 25), promised=dt.date(2026, 11, 29))
+    statement = build_statement(case, FRIDAY)
+    assert statement.response == "utter_process_statement_by_day"
+    assert how_long(statement) == "The parcel should arrive by Sunday 29 November."
+    assert "working days from now" not in statement_text(statement)
+
+
+def test_one_working_day_is_singular_and_many_are_plural() -> None:
+    # promised for Monday, said on Friday: one working day away
+    monday = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 25), promised=dt.date(2026, 11, 30))
+    statement = build_statement(monday, FRIDAY)
+    assert statement.response == "utter_process_statement_by_day_one"
+    assert how_long(statement) == "The parcel should arrive by Monday 30 November (1 working day from now)."
+    wednesday = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 25), promised=dt.date(2026, 12, 2))
+    assert how_long(build_statement(wednesday, FRIDAY)).endswith("(3 working days from now).")
+
+
+def test_a_promise_for_today_or_tomorrow_is_said_so() -> None:
+    today = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 25), promised=dt.date(2026, 11, 27))
+    assert how_long(build_statement(today, FRIDAY)) == "The parcel should arrive by the end of today."
+    saturday = Case("delivery", "standard_domestic", "dispatched", dt.date(2026, 11, 25), promised=dt.date(2026, 11, 28))
+    assert how_long(build_statement(saturday, FRIDAY)) == "The parcel should arrive by tomorrow, Saturday 28 November."
+
+
+@pytest.mark.parametrize("minutes", [1, 2, 45])
+def test_minutes_are_counted_in_words_that_fit(minutes: int) -> None:
+    from bot.processes.statement import _timing
+
+    progress = assess(Case("handoff"), MONDAY)
+    due = MONDAY + dt.timedelta(minutes=minutes)
+    timing, values = _timing(
+        type(progress)(progress.variant, progress.step_index, progress.status, due), MONDAY, None, default_catalogue().calendar
+    )
+    assert timing == ("within_a_minute" if minutes == 1 else "within_minutes")
+    statement = Statement("handoff", "default", When.PENDING, "Next.", "Risk.", timing, {**values, "outcome": "It is done"})
+    text = how_long(statement)
+    assert text == ("It is done within about a minute (by 10:01)." if minutes == 1 else f"It is done within about {minutes} minutes (by {values['time']}).")

@@ -1,0 +1,79 @@
+"""``action_session_start``: who the conversation is with, once per session.
+
+Rasa runs it when a session starts, with the metadata the channel sent
+(``session_started_metadata``: the website widget's signed ``identity_token``;
+a messaging channel's sender id identifies through the channel itself). It
+keeps Rasa's own behaviour (``SessionStarted``, the carried-over slots, then
+``action_listen``) and adds the customer slots from
+:func:`bot.actions_support.identity.identify`, the one place that decides
+who a conversation is with. Later actions use the ``customer_id`` slot and
+re-identify only when new identifying information arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import VIA_SYSTEMS
+from bot.actions_support.conversation import DataUse, Turn
+from bot.actions_support.followups import remember_conversation
+from bot.actions_support.identity import customer_slots, identify
+from bot.actions_support.runtime import get_services
+
+logger = logging.getLogger(__name__)
+
+
+class ActionSessionStart(Action):
+    def name(self) -> Text:
+        return "action_session_start"
+
+    @staticmethod
+    def carried_over(tracker: Tracker) -> List[EventType]:
+        """The slots Rasa carries into the new session (``carry_over_slots_to_new_session``)."""
+        return [
+            SlotSet(key, value)
+            for key, value in tracker.slots.items()
+            if key != "session_started_metadata" and value is not None
+        ]
+
+    async def identified(self, tracker: Tracker) -> List[EventType]:
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        # only what identifies by itself: the metadata and the channel (no slot, no earlier entity)
+        turn = Turn(
+            conversation_id=tracker.sender_id,
+            metadata=metadata if isinstance(metadata, dict) else {},
+            input_channel=tracker.get_latest_input_channel(),
+        )
+        if not (turn.metadata or turn.input_channel):
+            return []  # nothing new to identify with: later actions use the carried-over slots
+        services = get_services()
+        ident = await identify(turn, services.gateway, services.identity_secret)
+        profile = ident.lookup.profile if ident.lookup.found else None
+        if profile is None or tracker.get_slot("customer_id") == profile.customer_id:
+            return []
+        await remember_conversation(services.gateway, profile, turn)  # where follow-ups reach them
+        slots = customer_slots(profile, personalise=tracker.get_slot("personalisation_allowed") is not False)
+        system = VIA_SYSTEMS.get(ident.via or "")
+        if system:
+            known = list(tracker.get_slot("data_used") or [])
+            key = DataUse(f"identified_{ident.via}", system).key()
+            slots["data_used"] = known + [key] if key not in known else known
+        return [SlotSet(name, value) for name, value in slots.items()]
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        events: List[EventType] = [SessionStarted()]
+        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
+            events += self.carried_over(tracker)
+        try:
+            events += await self.identified(tracker)
+        except Exception:  # a session must start even when the profile store is out
+            logger.exception("identification at session start failed for %s", tracker.sender_id)
+        events.append(ActionExecuted("action_listen"))
+        return events
