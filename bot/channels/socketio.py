@@ -20,8 +20,8 @@ replies, and it may send messages into that conversation. This subclass keeps Ra
 
 Metadata: the message's ``metadata`` and ``customData`` (what web widgets send) are merged. An
 ``identity_token`` in them is kept only when it is valid for the connection's own subject; a
-connection with a verified identity adds its token when the message has none, and its verified
-``customer`` (see :func:`verified_customer`) in place of whatever the browser sent.
+connection with a verified identity adds its token when the message has none (the actions verify
+it, ``bot/actions_support/identity.py``) and loses any unsigned ``customer`` the browser sent.
 
 Bot messages go out as one ``bot_uttered`` per message with its ``timestamp`` (the tracker
 event's, which the widget uses to fetch and de-duplicate what it missed), quick replies, and the
@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import time
 import uuid
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -55,28 +53,6 @@ ALLOWED_METADATA = {"identity_token", "client_id", "display", "customer"}
 MAX_MESSAGE_CHARS = 10_000
 #: client message ids remembered per conversation, to process a resent message once
 REMEMBERED_IDS = 200
-
-
-def verified_customer(claims: identity_token.IdentityClaims, now: float | None = None) -> Dict[str, Any]:
-    """The verified identity in the metadata shape the actions read today
-    (``bot/actions_support/identity.py``), signed with ``TANDEM_IDENTITY_SECRET`` when one is set.
-
-    The channel checked the token's signature and expiry; this passes its result on to the
-    actions until they verify the token themselves (its ``identity_token`` travels alongside).
-    """
-    from bot.actions_support.identity import sign_identity
-
-    value, key = next(((v, k) for k, v in (("customer_number", claims.customer_number),
-                                            ("verified_email", claims.email),
-                                            ("verified_phone", claims.phone)) if v), (None, None))
-    if value is None or key is None:
-        return {}
-    issued_at = int(time.time() if now is None else now)
-    customer: Dict[str, Any] = {key: value, "issued_at": issued_at}
-    secret = os.environ.get("TANDEM_IDENTITY_SECRET")
-    if secret:
-        customer["signature"] = sign_identity(secret, value, issued_at)
-    return customer
 
 
 class TandemSocketIOOutput(SocketIOOutput):
@@ -232,7 +208,7 @@ class TandemSocketIOInput(SocketIOInput):
         if identity_token.METADATA_KEY not in merged and sid in self._identity:
             merged[identity_token.METADATA_KEY] = self._identity[sid]
         if sid in self._claims:
-            merged["customer"] = verified_customer(self._claims[sid])
+            merged.pop("customer", None)  # a verified connection carries its identity signed, nothing else
         return merged
 
     def first_time(self, session_id: str, client_id: Any) -> bool:

@@ -8,7 +8,7 @@ import pytest
 
 from bot import identity_token
 from bot.channels import session_token
-from bot.channels.socketio import TandemSocketIOInput, verified_customer
+from bot.channels.socketio import TandemSocketIOInput
 from bot.handoff.customer import widget_lines
 
 SECRET = b"s" * 32
@@ -41,20 +41,11 @@ def test_message_metadata_keeps_only_the_connections_own_identity(monkeypatch: p
         "customData": {"client_id": "m1", "display": "Yes please"},
     })
     assert meta["identity_token"] == mine and "evil" not in meta
-    assert meta["customer"]["customer_number"] == "C1000001" and meta["client_id"] == "m1"
+    assert "customer" not in meta and meta["client_id"] == "m1"
     # an anonymous connection: no identity is added, a forged token is dropped
     channel._principal["sid2"] = "anon"
     meta = channel.message_metadata("sid2", {"customData": {"identity_token": mine + "x"}})
     assert "identity_token" not in meta and "customer" not in meta
-
-
-def test_the_verified_identity_is_signed_when_a_secret_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.actions_support.identity import verify_identity
-
-    monkeypatch.setenv("TANDEM_IDENTITY_SECRET", ID_SECRET)
-    claims = identity_token.verify(identity_token.issue(ID_SECRET, "u1", email="a@example.com"), ID_SECRET)
-    customer = verified_customer(claims)
-    assert verify_identity(customer, "a@example.com", ID_SECRET)
 
 
 def test_the_widget_gets_lines_since_a_point_with_their_buttons_and_agents() -> None:
