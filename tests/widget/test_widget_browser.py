@@ -228,7 +228,7 @@ async def test_a_customer_is_served_end_to_end_in_the_widget(
         await ui(alice.log_in, "alice", AGENTS["alice"])
         await oracle.call("POST", f"/api/conversations/{ben_conv['id']}/accept")
         await ui(shop.wait, lambda d: "1st in the queue" in shop.queue_text(), "1st in the queue")
-        await ui(alice.select, conv["id"], "Amelia")
+        await ui(alice.select, conv["id"], conv["customer_name"])  # as the console titles it
         await ui(alice.click, "accept")
         await ui(shop.wait_line, "system", "Alice joined the conversation")
         await ui(shop.wait_line, "agent", "this is Alice")
