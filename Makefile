@@ -3,13 +3,17 @@
 # on the pins makes a second call a no-op).
 PY := .venv/bin/python
 
-.PHONY: install run train shell test lint eval-nlu bench-profile bench clean
+.PHONY: install run train shell test lint eval-nlu bench-profile bench clean widget
 
 install:
 	@./scripts/install.sh
 
 run: install
 	@$(PY) -m bot run
+
+# the website chat widget only (npm + esbuild into widget/dist/; install does it too)
+widget:
+	@./scripts/install.sh --widget
 
 train: install
 	@$(PY) -m bot train

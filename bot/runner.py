@@ -151,6 +151,8 @@ class Stack:
         self.env = {**os.environ, **settings.rasa_env(), **(extra_env or {})}
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
         self.env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # where Rasa's callback channel (credentials.yml) posts replies; a deployment sets its own
+        self.env.setdefault("TANDEM_CALLBACK_URL", "http://127.0.0.1:5034/bot")
         logs = settings.var_dir / "logs"
         self.services: dict[str, Service] = {}
         builders = {
@@ -274,16 +276,36 @@ class Stack:
 def _banner(settings: Settings, stack: Stack) -> str:
     lines = [
         "",
-        "tandem is running. Talk to the bot:",
+        "tandem is running (everything on this machine; Ctrl-C stops it). Talk to the bot:",
         f"  curl -s -X POST {settings.rasa_url}/webhooks/rest/webhook \\",
         "       -H 'Content-Type: application/json' -d '{\"sender\": \"me\", \"message\": \"hi\"}'",
         "  or `make shell` for a terminal chat (in another terminal, after stopping this one).",
         f"Rasa HTTP API: {settings.rasa_url} (token in RASA_TOKEN or {settings.var_dir / 'rasa_token'})",
     ]
     if "handoff" in stack.services:
-        lines.append(f"Agent console: {settings.handoff_url}/")
+        lines += _customer_banner(settings, stack)
     lines += [f"Logs: {settings.var_dir / 'logs'}", "Ctrl-C stops everything.", ""]
     return "\n".join(lines)
+
+
+def _customer_banner(settings: Settings, stack: Stack) -> list[str]:
+    """The demo shop (the widget, as a customer sees it) and the agent console, with how to log in."""
+    agents = stack.env.get("TANDEM_AGENTS")
+    login = "agents from TANDEM_AGENTS" if agents else "demo agents alice / alice and bob / bob"
+    lines = []
+    if stack.env.get("TANDEM_DEMO_SHOP", "1") != "0":
+        built = (ROOT / "widget" / "dist" / "tandem-widget.js").exists()
+        lines.append(f"Demo shop (the chat widget, as a customer): {settings.handoff_url}/shop"
+                     + ("" if built else "  [widget not built: needs npm, see scripts/install.sh]"))
+    lines.append(f"Agent console: {settings.handoff_url}/console  ({login})")
+    return lines
+
+
+def _build_widget() -> None:
+    """Build the website widget if its sources changed (scripts/install.sh skips it otherwise)."""
+    script = ROOT / "scripts" / "install.sh"
+    if script.exists():
+        subprocess.run([str(script), "--widget"], cwd=ROOT, check=False)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -299,6 +321,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = apply_rasa_env()
     _prepare_demo_data(settings)
     model = ensure_model()
+    _build_widget()
     stack = Stack(settings, model, services=args.services or ALL_SERVICES)
     print(f"starting {', '.join(stack.services)} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
     stack.start()

@@ -4,6 +4,7 @@
 # Idempotent: a stamp keyed on the pins skips everything when nothing changed.
 #
 #   scripts/install.sh             the product (make run)
+#   scripts/install.sh --widget    only the website widget (python -m bot run calls it)
 #   scripts/install.sh --browser   and Debian's Chromium + ChromeDriver for the console's
 #                                  browser tests (make test); never a downloaded browser
 set -euo pipefail
@@ -27,6 +28,32 @@ if [ "${1:-}" = "--browser" ]; then
     || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }
   exit 0
 fi
+
+# The website widget (widget/): npm installs the locked packages and esbuild bundles them into
+# widget/dist/ (git-ignored, served by the handoff service). Skipped while the lock file, the
+# sources and the build script are unchanged.
+build_widget() {
+  local stamp=widget/dist/.build-stamp wkey
+  wkey=$(cat widget/package.json widget/package-lock.json widget/build.mjs widget/src/*.js | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wkey" ] && [ -f widget/dist/tandem-widget.js ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install: the website widget is not built: it needs Node.js 18+ and npm (the bot works without it)" >&2
+    return 0
+  fi
+  echo "install: building the website widget (esbuild)"
+  local lock_key
+  lock_key=$(sha256sum widget/package-lock.json | cut -d' ' -f1)
+  if [ ! -f widget/node_modules/.tandem-lock ] || [ "$(cat widget/node_modules/.tandem-lock)" != "$lock_key" ]; then
+    (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock_key" > widget/node_modules/.tandem-lock
+  fi
+  (cd widget && node build.mjs)
+  echo "$wkey" > "$stamp"
+}
+build_widget
+[ "${1:-}" = "--widget" ] && exit 0
 
 VENV=.venv
 STAMP="$VENV/.tandem-install-stamp"

@@ -1,1 +1,1 @@
-"""tandem's input channels: Rasa's own, behind one guard (``bot.channels.guard``)."""
+"""tandem's input channels: Rasa's REST and socket.io, each behind one guard (``bot.channels.guard``)."""

@@ -39,6 +39,7 @@ from aiohttp import web
 from bot.handoff.auth import AgentAuth
 from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
+from bot.handoff.customer import setup_customer_routes
 from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
@@ -79,6 +80,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
     app.on_shutdown.append(_close_sockets)
     setup_routes(app)
     setup_insights_routes(app)
+    setup_customer_routes(app)  # widget files and endpoints, demo shop (bot/handoff/customer.py)
     return app
 
 

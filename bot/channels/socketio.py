@@ -1,0 +1,307 @@
+"""Rasa's socket.io channel, with conversations bound to the connection that owns them.
+
+Rasa 3.6's :class:`~rasa.core.channels.socketio.SocketIOInput` lets any client send
+``session_request`` for any ``session_id``: it joins that room and reads another customer's
+replies, and it may send messages into that conversation. This subclass keeps Rasa's protocol
+(``session_request`` → ``session_confirm``, ``user_uttered``, ``bot_uttered``) and adds an owner:
+
+- on ``connect`` the client may pass ``{"identity_token": ...}`` as socket.io ``auth``; a valid
+  token (:mod:`bot.identity_token`) makes the connection's principal ``sub:<subject>``, anything
+  else an anonymous visitor;
+- ``session_request`` without a ``session_id`` gets a new unguessable id; with one, the request
+  is granted only with the conversation token this channel issued for it (and, for a signed-in
+  customer's conversation, only to the same subject), or for a conversation that does not exist
+  yet and that no other connection holds. A granted request receives ``session_token``
+  (``{"session_id", "token"}``, see :mod:`bot.channels.session_token`) before ``session_confirm``;
+  a refused one ``session_refused`` and no room;
+- ``user_uttered`` is accepted only for the conversation this connection was granted; it is
+  acknowledged (socket.io ack ``{"ok": true}``) once the bot has answered, so the widget can
+  resend what was not acknowledged after a drop; a repeated ``client_id`` is not processed twice.
+
+Metadata: the message's ``metadata`` and ``customData`` (what web widgets send) are merged. An
+``identity_token`` in them is kept only when it is valid for the connection's own subject; a
+connection with a verified identity adds its token when the message has none (the actions verify
+it, ``bot/actions_support/identity.py``) and loses any unsigned ``customer`` the browser sent.
+
+Bot messages go out as one ``bot_uttered`` per message with its ``timestamp`` (the tracker
+event's, which the widget uses to fetch and de-duplicate what it missed), quick replies, and the
+``agent``/``handed_back`` markers the handoff service puts on agent messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot import identity_token
+from bot.channels import session_token
+
+logger = logging.getLogger(__name__)
+
+#: metadata keys a message may carry (anything else from the browser is dropped)
+ALLOWED_METADATA = {"identity_token", "client_id", "display", "customer"}
+MAX_MESSAGE_CHARS = 10_000
+#: client message ids remembered per conversation, to process a resent message once
+REMEMBERED_IDS = 200
+
+
+class TandemSocketIOOutput(SocketIOOutput):
+    """One ``bot_uttered`` per bot message, with its timestamp and handoff markers."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        message = dict(message)
+        text = message.get("text") or ""
+        buttons = message.get("quick_replies") or message.get("buttons") or []
+        payload: Dict[str, Any] = {"text": text, "timestamp": message.get("timestamp")}
+        if buttons:
+            payload["quick_replies"] = [
+                {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+                for b in buttons if isinstance(b, dict)
+            ]
+        for key in ("agent", "handoff", "handed_back"):
+            if message.get(key):
+                payload[key] = message[key]
+        if text or buttons:
+            await self._send_message(recipient_id, payload)
+        rest = {k: message[k] for k in ("custom", "image", "attachment", "elements") if message.get(k)}
+        if rest:
+            await super().send_response(recipient_id, rest)
+
+
+class _SocketBlueprint(SocketBlueprint):
+    """Rasa's blueprint, remembering the app so the channel can reach the tracker store."""
+
+    def __init__(self, channel: "TandemSocketIOInput", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.tandem_channel = channel
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        self.ctx.tandem_channel.app = app
+        super().register(app, options)
+
+
+class TandemSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with per-connection ownership of conversations."""
+
+    @classmethod
+    def name(cls) -> Text:
+        # the same name as Rasa's: the HTTP API's output_channel=latest finds it by this name
+        return "socketio"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app: Optional[Sanic] = None
+        self._identity_secret: Optional[str] = None
+        self._session_secret: Optional[bytes] = None
+        self._principal: Dict[str, str] = {}  # sid -> "sub:<subject>" or "anon"
+        self._identity: Dict[str, str] = {}  # sid -> its verified identity token
+        self._claims: Dict[str, identity_token.IdentityClaims] = {}  # sid -> that token's claims
+        self._granted: Dict[str, str] = {}  # sid -> session id
+        self._seen_ids: "OrderedDict[str, OrderedDict[str, bool]]" = OrderedDict()
+
+    # -- secrets (read on first use, in the Rasa process) ------------------------------------------
+
+    def identity_secret(self) -> str:
+        if self._identity_secret is None:
+            from bot.settings import Settings
+
+            self._identity_secret = identity_token.identity_secret(Settings.from_env().var_dir)
+        return self._identity_secret
+
+    def session_secret(self) -> bytes:
+        if self._session_secret is None:
+            self._session_secret = session_token.session_secret()
+        return self._session_secret
+
+    def get_output_channel(self) -> Optional[SocketIOOutput]:
+        if self.sio is None:
+            return super().get_output_channel()
+        return TandemSocketIOOutput(self.sio, self.bot_message_evt)
+
+    # -- ownership ---------------------------------------------------------------------------------
+
+    def principal_for(self, auth: Any) -> tuple[str, Optional[identity_token.IdentityClaims]]:
+        token = auth.get(identity_token.METADATA_KEY) if isinstance(auth, dict) else None
+        if not token:
+            return session_token.ANONYMOUS, None
+        try:
+            claims = identity_token.verify(token, self.identity_secret())
+        except identity_token.InvalidIdentityToken as exc:
+            logger.info("socket.io connection with an invalid identity token (%s): anonymous", exc)
+            return session_token.ANONYMOUS, None
+        return f"sub:{claims.subject}", claims
+
+    def _holders(self, session_id: str) -> set[str]:
+        return {sid for sid, granted in self._granted.items() if granted == session_id}
+
+    async def _conversation_exists(self, session_id: str) -> bool:
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None) if self.app else None
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return False
+        return bool(await store.exists(session_id))
+
+    async def decide(self, sid: str, data: Any) -> tuple[Optional[str], str]:
+        """``(session_id, "")`` when the request is granted, ``(None, reason)`` when refused."""
+        data = data if isinstance(data, dict) else {}
+        principal = self._principal.get(sid, session_token.ANONYMOUS)
+        requested = data.get("session_id")
+        if not requested:
+            return uuid.uuid4().hex, ""
+        if not isinstance(requested, str) or len(requested) > 128:
+            return None, "malformed session id"
+        proof = data.get("session_token")
+        if proof:
+            try:
+                owner = session_token.verify(proof, self.session_secret(), requested)
+            except session_token.InvalidSessionToken as exc:
+                return None, f"invalid conversation token ({exc})"
+            if owner != session_token.ANONYMOUS and owner != principal:
+                return None, "this conversation belongs to another signed-in customer"
+            return requested, ""
+        # no proof: only a conversation that does not exist yet, held by no other connection
+        exists = await self._conversation_exists(requested)
+        others = self._holders(requested) - {sid}
+        if exists or others:
+            return None, "this conversation belongs to another connection"
+        return requested, ""
+
+    def grant(self, sid: str, session_id: str) -> str:
+        owner = self._principal.get(sid, session_token.ANONYMOUS)
+        self._granted[sid] = session_id
+        return session_token.issue(self.session_secret(), session_id, owner)
+
+    def message_metadata(self, sid: str, data: Dict[str, Any]) -> Dict[str, Any]:
+        merged: Dict[str, Any] = {}
+        for key in (self.metadata_key or "metadata", "customData"):
+            value = data.get(key)
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    value = None
+            if isinstance(value, dict):
+                merged.update({k: v for k, v in value.items() if k in ALLOWED_METADATA})
+        if isinstance(merged.get("display"), str):
+            merged["display"] = merged["display"][:200]
+        else:
+            merged.pop("display", None)
+        token = merged.get(identity_token.METADATA_KEY)
+        principal = self._principal.get(sid, session_token.ANONYMOUS)
+        if token:
+            try:
+                claims = identity_token.verify(token, self.identity_secret())
+                if f"sub:{claims.subject}" != principal:
+                    merged.pop(identity_token.METADATA_KEY)
+            except identity_token.InvalidIdentityToken:
+                merged.pop(identity_token.METADATA_KEY)
+        if identity_token.METADATA_KEY not in merged and sid in self._identity:
+            merged[identity_token.METADATA_KEY] = self._identity[sid]
+        if sid in self._claims:
+            merged.pop("customer", None)  # a verified connection carries its identity signed, nothing else
+        return merged
+
+    def first_time(self, session_id: str, client_id: Any) -> bool:
+        """False when this conversation already received the message ``client_id``."""
+        if not isinstance(client_id, str) or not client_id:
+            return True
+        ids = self._seen_ids.setdefault(session_id, OrderedDict())
+        self._seen_ids.move_to_end(session_id)
+        if client_id in ids:
+            return False
+        ids[client_id] = True
+        while len(ids) > REMEMBERED_IDS:
+            ids.popitem(last=False)
+        while len(self._seen_ids) > 10_000:
+            self._seen_ids.popitem(last=False)
+        return True
+
+    def forget(self, sid: str) -> None:
+        for table in (self._principal, self._identity, self._claims, self._granted):
+            table.pop(sid, None)
+
+    # -- the blueprint -----------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        socketio_webhook = _SocketBlueprint(self, sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        namespace = self.namespace
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, _environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if self.jwt_key and not self._rasa_jwt_ok(auth):
+                return False
+            principal, claims = self.principal_for(auth)
+            self._principal[sid] = principal
+            if claims is not None:
+                self._identity[sid] = auth[identity_token.METADATA_KEY]
+                self._claims[sid] = claims
+            return True
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text) -> None:
+            self.forget(sid)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
+            session_id, reason = await self.decide(sid, data)
+            if session_id is not None:
+                # decided after an await: another connection may have taken a new id meanwhile
+                proof = data.get("session_token") if isinstance(data, dict) else None
+                if not proof and self._holders(session_id) - {sid}:
+                    session_id, reason = None, "this conversation belongs to another connection"
+            if session_id is None:
+                logger.info("socket.io %s refused a conversation: %s", sid, reason)
+                await sio.emit("session_refused", {"reason": reason}, room=sid, namespace=namespace)
+                return
+            previous = self._granted.get(sid)
+            if previous and previous != session_id:
+                sio.leave_room(sid, previous, namespace=namespace)
+            token = self.grant(sid, session_id)
+            sio.enter_room(sid, session_id, namespace=namespace)  # synchronous in python-socketio 5.9
+            await sio.emit("session_token", {"session_id": session_id, "token": token}, room=sid, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any = None) -> Dict[str, Any]:
+            if not isinstance(data, dict):
+                return {"ok": False, "error": "a message is an object with message and session_id"}
+            session_id = data.get("session_id")
+            if not session_id or self._granted.get(sid) != session_id:
+                await sio.emit("message_refused", {"session_id": session_id,
+                                                   "reason": "not a conversation of this connection"},
+                               room=sid, namespace=namespace)
+                return {"ok": False, "error": "not a conversation of this connection"}
+            text = data.get("message")
+            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+                return {"ok": False, "error": f"message must be text of at most {MAX_MESSAGE_CHARS} characters"}
+            metadata = self.message_metadata(sid, data)
+            if not self.first_time(session_id, metadata.get("client_id")):
+                return {"ok": True, "duplicate": True}
+            output = TandemSocketIOOutput(sio, self.bot_message_evt)
+            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata))
+            return {"ok": True}
+
+        return socketio_webhook
+
+    def _rasa_jwt_ok(self, auth: Any) -> bool:
+        """Rasa's own ``jwt_key`` check, kept for deployments that configure it."""
+        from rasa.core.channels.channel import decode_bearer_token
+
+        token = auth.get("token") if isinstance(auth, dict) else None
+        return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
