@@ -10,18 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.processes.render import format_money
+
 if TYPE_CHECKING:
     from bot.profile.model import CustomerProfile
 
-_SYMBOL = {"GBP": "£", "EUR": "€", "USD": "$"}
-
 
 def money(minor: int, currency: str) -> str:
-    sign = "-" if minor < 0 else ""
-    major, cents = divmod(abs(minor), 100)
-    symbol = _SYMBOL.get(currency)
-    amount = f"{major:,}.{cents:02d}"
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+    """The profile's minor units as people read them, with the bot's one money formatter."""
+    return format_money(minor, currency, minor_units=True)
 
 
 def _s(value: Any) -> str | None:
