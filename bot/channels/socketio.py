@@ -45,6 +45,7 @@ from socketio import AsyncServer
 
 from bot import identity_token
 from bot.channels import session_token
+from bot.channels.guard import Accepted, Guard, GuardConfig, render
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,9 @@ class TandemSocketIOInput(SocketIOInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.app: Optional[Sanic] = None
+        # the checks every channel applies before NLU (size, emptiness, per-sender rate);
+        # settings from the environment, as for the REST channel (bot/channels/guard.py)
+        self.guard = Guard(GuardConfig.from_settings(None))
         self._identity_secret: Optional[str] = None
         self._session_secret: Optional[bytes] = None
         self._principal: Dict[str, str] = {}  # sid -> "sub:<subject>" or "anon"
@@ -288,12 +292,19 @@ class TandemSocketIOInput(SocketIOInput):
                                room=sid, namespace=namespace)
                 return {"ok": False, "error": "not a conversation of this connection"}
             text = data.get("message")
-            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+            if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
+                # far past the guard's polite limit: refused unread, like the REST channel's 413
                 return {"ok": False, "error": f"message must be text of at most {MAX_MESSAGE_CHARS} characters"}
             metadata = self.message_metadata(sid, data)
             if not self.first_time(session_id, metadata.get("client_id")):
                 return {"ok": True, "duplicate": True}
             output = TandemSocketIOOutput(sio, self.bot_message_evt)
+            verdict = self.guard.check(session_id, text)
+            if not isinstance(verdict, Accepted):
+                agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+                for message in await render(agent, verdict.response, session_id, self.name()):
+                    await output.send_response(session_id, message)
+                return {"ok": True, "refused": verdict.reason}
             await on_new_message(UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata))
             return {"ok": True}
 

@@ -154,3 +154,17 @@ def test_the_widgets_socketio_client_talks_to_rasas_server(stack: Any, transport
     assert report["reply"]["text"] and report["session_token"]
     version = json.loads((WIDGET_DIR / "node_modules" / "socket.io-client" / "package.json").read_text())["version"]
     assert version.startswith("4."), version
+
+
+async def test_the_guard_answers_long_and_empty_messages_before_nlu(stack: Any) -> None:
+    """The socket.io channel applies the same guard as REST (bot/channels/guard.py)."""
+    client = await WidgetClient(stack.settings.rasa_url).connect()
+    try:
+        _, session_id = await client.request()
+        assert (await client.say("x" * 5000))["refused"].startswith("too long")
+        assert "too long for me to read" in (await client.expect())["text"]
+        assert (await client.say("   "))["refused"].startswith("empty")
+        assert "didn't receive any text" in (await client.expect())["text"]
+        assert user_texts(await tracker(stack, session_id)) == []  # neither reached Rasa's NLU
+    finally:
+        await client.close()
