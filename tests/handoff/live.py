@@ -13,6 +13,7 @@ from typing import Any
 
 import socketio
 
+from bot import identity_token
 from bot.settings import Settings
 
 #: the agents of the test stack (``TANDEM_AGENTS``); both serve every queue
@@ -27,8 +28,6 @@ AMELIA = {"customer": {"verified_email": "amelia.hart@example.com"}}
 def signed_metadata(settings: Settings, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
     """What the host website's back end gives the widget for a signed-in customer: an identity
     token (bot/identity_token.py) signed with the stack's identity secret."""
-    from bot import identity_token
-
     email = ((metadata or {}).get("customer") or {}).get("verified_email")
     if not email:
         return metadata
@@ -59,7 +58,12 @@ class Customer:
         await self.inbox.put(data)
 
     async def connect(self) -> Customer:
-        await self.client.connect(self.settings.rasa_url, socketio_path="/socket.io", transports=["websocket"])
+        # like the widget, a signed-in customer presents the token when connecting: the channel
+        # binds the connection to its subject (bot/channels/socketio.py) and honours a token in a
+        # message only for that same subject
+        auth = {k: v for k, v in (self.metadata or {}).items() if k == identity_token.METADATA_KEY} or None
+        await self.client.connect(self.settings.rasa_url, socketio_path="/socket.io", transports=["websocket"],
+                                  auth=auth)
         await self.client.emit("session_request", {"session_id": self.session_id})
         await asyncio.wait_for(self._confirmed.wait(), 10)
         return self
