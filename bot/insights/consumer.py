@@ -196,6 +196,8 @@ async def save_fold(conn: AsyncConnection, fold: Fold) -> None:
     """Write what the fold changed: conversations, handoffs (merged with rows the queue consumer
     created under the same key), inbox entries, follow-ups, and the days to roll up again."""
     days = set(fold.days)
+    for chunk in _chunks(fold.dropped, 500):
+        await conn.execute(t.handoff.delete().where(t.handoff.c.id.in_(chunk)))
     for conv in fold.touched:
         if conv.id is None:
             conv.id = (await conn.execute(t.conversation.insert().values(**_conv_values(conv)))).inserted_primary_key[0]

@@ -209,6 +209,8 @@ class Fold:
     inbox: list[InboxItem] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     days: set[date] = field(default_factory=set)
+    #: stored handoff rows found to duplicate another (see ``_drop_shadow``): delete them
+    dropped: list[int] = field(default_factory=list)
 
     def load(self, conv: ConversationFact) -> None:
         conv.changed = False
@@ -385,7 +387,9 @@ class Fold:
         reason = reason_code(value.get("reason")) or UNSPECIFIED
         topic = str(value.get("topic") or GENERAL_TOPIC)[:32]
         h = next((x for x in conv.handoff_list if x.key == hid), None)
-        if h is None:
+        if h is not None:
+            self._drop_shadow(conv, h)
+        else:
             latest = conv.latest_handoff()
             if _open(latest) and latest is not None and "#" not in latest.key:
                 return  # a repeated request: the queue keeps the sender's open entry and its id
@@ -393,8 +397,26 @@ class Fold:
         if h is None:  # a request without the action event (or after it was consumed elsewhere)
             h = self._new_handoff(conv, hid, at, reason, topic)
         h.key, h.reason, h.topic, h.changed = hid, reason, topic, True
-        if conv.handoff_list and conv.handoff_list[0] is h:
+        if conv.handoff_list and conv.handoff_list[0] is h or conv.handoffs == 1:
             conv.reason, conv.topic = reason, topic
+
+    def _drop_shadow(self, conv: ConversationFact, h: HandoffFact) -> None:
+        """The queue consumer stored this request (``h``) before the broker's events for it were
+        folded, and it had already ended, so the action event opened a second, provisional entry
+        (keyed ``sender#event``). The request's slot names the queue's id: the provisional entry
+        is the same request, so what only the broker knew moves to ``h`` and the entry goes."""
+        shadow = next((x for x in reversed(conv.handoff_list)
+                       if x is not h and "#" in x.key and _open(x)), None)
+        if shadow is None:
+            return
+        conv.handoff_list.remove(shadow)
+        if shadow.id is not None:
+            self.dropped.append(shadow.id)
+        h.intent_before = h.intent_before or shadow.intent_before
+        h.channel = h.channel or shadow.channel
+        h.conversation = conv
+        h.changed = True
+        self.days.add(h.day)
 
     def _on_bot(self, event_id: int, sender_id: str, event: dict[str, Any], at: datetime) -> None:
         meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}

@@ -300,3 +300,40 @@ async def test_two_consumers_at_once_count_everything_once(sources: Sources) -> 
             await c.dispose()
     rep = await sources.report()
     assert (rep.conversations, rep.handoffs, rep.accepted, rep.user_turns) == (12, 12, 12, 12)
+
+
+async def test_queue_row_closed_before_the_broker_events_is_one_handoff(sources: Sources) -> None:
+    """The queue pass can see a request, already served and closed, before the broker's events of
+    the same request are folded (a second consumer, or a broker that lags): still one handoff."""
+    chat = sources.chat("lag", T0).start().says("I want a person", "contact_human_agent").flush()
+    await sources.consume()
+    asked = chat.now + timedelta(seconds=1)
+    sources.queue_row("h-lag", "lag", asked, status="closed", assigned_at=asked + timedelta(seconds=20),
+                      closed_at=asked + timedelta(seconds=90), disposition="resolved",
+                      agent_reply_at=asked + timedelta(seconds=25))
+    await sources.consume()
+    chat.handoff("explicit_request", "orders", "h-lag").bot("Hi", agent="ann").resume().flush()
+    await sources.consume()
+    rep = await sources.report()
+    assert (rep.conversations, rep.handoffs, rep.accepted, rep.abandoned) == (1, 1, 1, 0)
+    assert rep.intents_before_handoff == {"contact_human_agent": 1}
+    assert (rep.wait_p50_s, rep.handle_avg_s) == (20.0, 70.0)
+
+
+async def test_a_provisional_entry_stored_before_the_queue_row_is_removed(sources: Sources) -> None:
+    """The action event is folded (a provisional ``sender#event`` entry is stored), then the queue
+    row, already closed, then the request slot naming it: the provisional entry goes."""
+    chat = sources.chat("split", T0).start().says("I want a person", "contact_human_agent")
+    chat.slot("escalation_reason", "explicit_request: because", after=1).slot("escalation_topic", "orders")
+    chat.action("action_handoff", after=0).flush()
+    await sources.consume()
+    asked = chat.now
+    sources.queue_row("h-split", "split", asked, status="closed", assigned_at=asked + timedelta(seconds=30),
+                      closed_at=asked + timedelta(seconds=60), disposition="resolved")
+    await sources.consume()
+    chat.slot("handoff_request", {"handoff_id": "h-split", "topic": "orders", "reason": "explicit_request: because",
+                                  "requested_at": 0}).flush()
+    await sources.consume()
+    rep = await sources.report()
+    assert (rep.conversations, rep.handoffs, rep.accepted) == (1, 1, 1)
+    assert rep.handoffs_by_reason == {"explicit_request": 1} and rep.handoffs_by_topic == {"orders": 1}
