@@ -87,19 +87,27 @@ def _insert_ignore(conn: AsyncConnection, table: sa.Table) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
+#: the row every writing pass locks first (see ``get_cursor``)
+WRITER = "_writer"
+
+
 async def get_cursor(conn: AsyncConnection, name: str, *, lock: bool = False) -> int:
-    """The source's position. ``lock``: first take the write lock, so the check that nobody moved
-    the cursor and everything the transaction then reads and writes happen under it. A no-op
-    ``UPDATE`` does that on both databases: it locks the row on PostgreSQL, and on SQLite it
-    starts the write transaction (Python's sqlite3 module begins one only at the first write, so
-    reads before it would see a snapshot another consumer may already have changed)."""
+    """The source's position. ``lock``: first take the consumer's one write lock, so the check
+    that nobody moved the cursor and everything the transaction then reads and writes happen
+    under it. One lock for every source, not one per cursor: the broker and the queue passes both
+    create handoff rows under the same key, and on PostgreSQL two passes holding different
+    cursor rows would each find the key free and both insert it. A no-op ``UPDATE`` of the
+    ``WRITER`` row takes the lock on both databases: it locks the row on PostgreSQL (whose next
+    statements then see what the previous holder committed), and on SQLite it starts the write
+    transaction (Python's sqlite3 module begins one only at the first write, so reads before it
+    would see a snapshot another consumer may already have changed)."""
     if lock:
         touched = await conn.execute(
-            t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
+            t.cursor.update().where(t.cursor.c.name == WRITER).values(position=t.cursor.c.position))
         if touched.rowcount == 0:
-            await conn.execute(_insert_ignore(conn, t.cursor).values(name=name, position=0, updated_at=utcnow()))
+            await conn.execute(_insert_ignore(conn, t.cursor).values(name=WRITER, position=0, updated_at=utcnow()))
             await conn.execute(
-                t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
+                t.cursor.update().where(t.cursor.c.name == WRITER).values(position=t.cursor.c.position))
     row = (await conn.execute(sa.select(t.cursor.c.position).where(t.cursor.c.name == name))).first()
     return int(row.position) if row else 0
 

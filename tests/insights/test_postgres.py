@@ -80,3 +80,28 @@ async def test_two_consumers_at_once_on_postgresql(tmp_path: Path, pg_schema: st
         assert (rep.conversations, rep.handoffs, rep.accepted) == (11, 10, 9)
     finally:
         pg.dispose()
+
+
+async def test_passes_over_different_sources_do_not_write_at_the_same_time(pg_schema: str) -> None:
+    """The broker and the queue passes both create handoff rows under the queue's key: while one
+    holds the write lock, the other waits for it (with a lock per source cursor, both found the
+    key free and the second insert failed on PostgreSQL's unique constraint)."""
+    import asyncio
+
+    from bot.insights.consumer import BROKER, QUEUE, get_cursor
+    from bot.insights.db import create_schema
+
+    engine = make_engine(PG_URL, schema=pg_schema)
+    try:
+        await create_schema(engine)
+        async with engine.connect() as queue_pass, engine.connect() as broker_pass:
+            async with queue_pass.begin():
+                await get_cursor(queue_pass, QUEUE, lock=True)
+                async with broker_pass.begin():
+                    waiting = asyncio.ensure_future(get_cursor(broker_pass, BROKER, lock=True))
+                    done, _pending = await asyncio.wait({waiting}, timeout=1.0)
+                    assert not done, "the broker pass took the write lock while the queue pass held it"
+                    await queue_pass.commit()
+                    assert await asyncio.wait_for(waiting, timeout=10) == 0
+    finally:
+        await engine.dispose()
