@@ -16,7 +16,8 @@ HTTP API (JSON; every route but ``/health``, ``/console`` and ``/api/login`` nee
 ``POST /api/conversations/{id}/transfer``   ``{"topic"}``
 ``POST /api/conversations/{id}/handback``
 ``POST /api/conversations/{id}/close``      ``{"disposition"}``
-``GET  /ws?token=...``                live updates (``snapshot``, ``conversation``, ``message``)
+``GET  /ws?token=...``                live updates (``snapshot``, ``conversation``, ``message``);
+                                      the console sends ``{"type": "typing", ...}`` on it
 ``POST /api/intake``                  ``action_handoff`` hands over a request (HMAC-signed body,
                                       header ``X-Tandem-Signature``) and gets the queue position,
                                       wait and opening hours back (see ``bot/handoff/intake.py``)
@@ -40,7 +41,7 @@ from bot.handoff.auth import AgentAuth
 from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
 from bot.handoff.customer import setup_customer_routes
-from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
+from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
@@ -303,6 +304,23 @@ async def close(request: web.Request) -> web.Response:
     return web.json_response({"conversation": conv.to_json()})
 
 
+async def _console_event(service: HandoffService, agent: AgentAccount, data: str) -> None:
+    """``{"type": "typing", "conversation_id": N, "typing": bool}``: the agent types (or stopped)."""
+    try:
+        event = json.loads(data)
+    except ValueError:
+        return
+    if not isinstance(event, dict) or event.get("type") != "typing":
+        return
+    conv_id, on = event.get("conversation_id"), event.get("typing")
+    if not isinstance(conv_id, int) or not isinstance(on, bool):
+        return
+    try:
+        await service.typing(agent, conv_id, on)
+    except (Conflict, Forbidden, NotFound) as exc:
+        logger.info("typing of %s in conversation %s ignored: %s", agent.name, conv_id, exc)
+
+
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """Live console feed. Auth by ``?token=`` (browsers cannot set headers on WebSockets).
 
@@ -334,6 +352,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 elif msg.data == "snapshot":
                     await ws.send_json({"type": "snapshot", "agent": agent.name,
                                         "conversations": await service.queue(agent)})
+                else:
+                    await _console_event(service, agent, msg.data)
             elif msg.type == aiohttp.WSMsgType.ERROR:
                 logger.info("console socket of %s closed with %s", agent.name, ws.exception())
     finally:
