@@ -137,6 +137,12 @@ class TandemSocketIOInput(SocketIOInput):
             self._api_token = Settings.from_env().rasa_token
         return self._api_token
 
+    def allowed_origins(self) -> list[str]:
+        from bot.security import cors_origins
+        from bot.settings import Settings
+
+        return cors_origins(Settings.from_env().handoff_url)
+
     def session_secret(self) -> bytes:
         if self._session_secret is None:
             self._session_secret = session_token.session_secret()
@@ -252,7 +258,9 @@ class TandemSocketIOInput(SocketIOInput):
     # -- the blueprint -----------------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # CORS headers are Rasa's (sanic-cors, ``--cors``); the origin check is in ``connect``
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        origins = set(self.allowed_origins())
         socketio_webhook = _SocketBlueprint(self, sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
@@ -281,7 +289,14 @@ class TandemSocketIOInput(SocketIOInput):
             return response.json({"ok": True})
 
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: Text, _environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            # browsers may connect only from the origins allowed to call Rasa (TANDEM_CORS_ORIGINS,
+            # by default the handoff service's, where the demo shop is); a client that sends no
+            # Origin is not a browser page another site could abuse
+            origin = environ.get("HTTP_ORIGIN")
+            if origin and origin not in origins:
+                logger.info("socket.io connection from origin %s refused (not in TANDEM_CORS_ORIGINS)", origin)
+                return False
             if self.jwt_key and not self._rasa_jwt_ok(auth):
                 return False
             principal, claims = self.principal_for(auth)

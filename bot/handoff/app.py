@@ -40,6 +40,7 @@ from aiohttp import web
 from bot.handoff.auth import AgentAuth
 from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
+from bot.handoff.cors import cors_middleware
 from bot.handoff.customer import setup_customer_routes
 from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
@@ -49,6 +50,7 @@ from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
 from bot.insights.web import setup_insights_routes
 from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
+from bot.security import cors_origins
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,9 @@ TASKS = web.AppKey("tasks", list)
 def create_app(settings: Settings, config: HandoffConfig | None = None, *, consume: bool = True) -> web.Application:
     """Build the service. ``consume=False`` leaves the broker consumer to the caller (tests)."""
     config = config or HandoffConfig.from_env(var_dir=settings.var_dir)
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    # CORS outermost: its headers go on error answers too (bot/handoff/cors.py)
+    cors = cors_middleware(cors_origins(settings.handoff_url))
+    app = web.Application(middlewares=[cors, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[CONFIG] = config
     app[AUTH] = AgentAuth(config.agents, config.secret)

@@ -44,9 +44,12 @@ class WidgetClient:
     async def _message_refused(self, data: dict[str, Any]) -> None:
         self.refusals.append(data)
 
-    async def connect(self) -> "WidgetClient":
+    async def connect(self, origin: str | None = None) -> "WidgetClient":
+        """``origin``: the Origin header a browser page on that site would send."""
         auth = {"identity_token": self.identity_token} if self.identity_token else {}
-        await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], auth=auth)
+        headers = {"Origin": origin} if origin else {}
+        await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], auth=auth,
+                                  headers=headers)
         return self
 
     async def request(self, session_id: str | None = None, token: str | None = None) -> tuple[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
 from bot import identity_token
 from tests.handoff.test_console_browser import Oracle, http  # noqa: F401 - fixture
@@ -216,3 +217,15 @@ async def test_the_agent_typing_in_the_console_reaches_only_that_customer(
         await other.close()
         await oracle.leave_nothing_open(opened)
 
+
+async def test_browsers_connect_only_from_the_allowed_origins(stack: Any) -> None:
+    """By default the handoff service's origin (the demo shop) only: TANDEM_CORS_ORIGINS widens it."""
+    url = stack.settings.rasa_url
+    shop_origin = stack.settings.handoff_url.rstrip("/")
+    shop = await WidgetClient(url).connect(origin=shop_origin)
+    try:
+        assert (await shop.request())[0] == "confirm"
+    finally:
+        await shop.close()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await WidgetClient(url).connect(origin="https://evil.example")
