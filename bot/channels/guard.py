@@ -28,6 +28,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from bot.vocabulary import MESSAGING_CHANNEL_METADATA_KEY
+
 logger = logging.getLogger(__name__)
 
 #: the domain responses the guard answers with (rendered by the channel, not by a rule)
@@ -146,6 +148,10 @@ class Guard:
         if metadata is not None and not isinstance(metadata, dict):
             logger.warning("guard: dropped metadata that is not an object (%s)", type(metadata).__name__)
             metadata = None
+        if metadata and MESSAGING_CHANNEL_METADATA_KEY in metadata:
+            logger.warning("guard: dropped %r from a caller's metadata (set by messaging connectors only)",
+                           MESSAGING_CHANNEL_METADATA_KEY)
+            metadata = {k: v for k, v in metadata.items() if k != MESSAGING_CHANNEL_METADATA_KEY}
         return Accepted(sender, message, metadata)
 
     @staticmethod
