@@ -12,7 +12,9 @@ A channel hands each incoming message to :meth:`Guard.check` before Rasa sees it
   and answers nothing);
 - a message longer than ``max_message_chars`` is answered with
   ``utter_message_too_long`` and never reaches NLU, whose cost grows with the text;
-- metadata that is not a JSON object is dropped (and the message still answered).
+- metadata that is not a JSON object is dropped (and the message still answered), and so is
+  the key only tandem's messaging connectors may set (``MESSAGING_CHANNEL_METADATA_KEY``: a
+  caller naming itself "twilio" would be trusted with a phone number's identity).
 
 The refusals are domain responses (domain/guard.yml) rendered by the running model's NLG,
 so what the customer reads stays in the domain. Expected bad input is logged as one line,
