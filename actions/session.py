@@ -24,6 +24,7 @@ from bot.actions_support.conversation import DataUse, Turn
 from bot.actions_support.followups import remember_conversation
 from bot.actions_support.identity import customer_slots, identify
 from bot.actions_support.runtime import get_services
+from bot.vocabulary import MESSAGING_CHANNEL_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,15 @@ class ActionSessionStart(Action):
 
     async def identified(self, tracker: Tracker) -> List[EventType]:
         metadata = tracker.get_slot("session_started_metadata") or {}
-        # only what identifies by itself: the metadata and the channel (no slot, no earlier entity)
+        metadata = metadata if isinstance(metadata, dict) else {}
+        # only what identifies by itself: the metadata and the channel (no slot, no earlier entity).
+        # A first message is not in the tracker yet: its messaging connector names itself in the
+        # metadata (bot/channels/messaging.py)
+        channel = tracker.get_latest_input_channel() or metadata.get(MESSAGING_CHANNEL_METADATA_KEY)
         turn = Turn(
             conversation_id=tracker.sender_id,
-            metadata=metadata if isinstance(metadata, dict) else {},
-            input_channel=tracker.get_latest_input_channel(),
+            metadata=metadata,
+            input_channel=channel if isinstance(channel, str) else None,
         )
         if not (turn.metadata or turn.input_channel):
             return []  # nothing new to identify with: later actions use the carried-over slots

@@ -82,6 +82,12 @@ class RasaClient:
         events.append({"event": "action", "name": "action_listen"})
         await self.append_events(sender_id, events)
 
+    async def typing(self, sender_id: str, on: bool, agent: str | None = None) -> None:
+        """Show (or stop showing) the typing indicator in the customer's widget: tandem's socket.io
+        channel emits it to that conversation's room only (bot/channels/socketio.py)."""
+        await self._request("POST", "/webhooks/socketio/typing", params={},
+                            json={"session_id": sender_id, "typing": on, "agent": agent})
+
     async def tracker(self, sender_id: str) -> dict[str, Any]:
         return await self._request("GET", f"{self._conversation(sender_id)}/tracker", params={"include_events": "ALL"})
 

@@ -90,3 +90,11 @@ class Slot:
 
 #: slots cleared when an agent hands the conversation back, so the next escalation starts fresh
 HANDOFF_SLOTS: tuple[str, ...] = (Slot.HANDOFF_REQUEST, Slot.ESCALATION_REASON, Slot.ESCALATION_TOPIC)
+
+
+#: message metadata naming the messaging connector a message came in on (``"twilio"``,
+#: ``"facebook"``...). Set only by tandem's subclasses of Rasa's connectors
+#: (``bot/channels/messaging.py``), because Rasa runs ``action_session_start`` before the message
+#: (and its input channel) is in the tracker; the channel guard drops it from what REST callers
+#: send, and the socket.io channel never accepts it, so a caller cannot claim a phone's identity.
+MESSAGING_CHANNEL_METADATA_KEY = "messaging_channel"

@@ -61,6 +61,10 @@ MESSAGING_CHANNELS: Mapping[str, str] = {
 }
 
 
+#: channels whose sender id is an E.164 phone number
+PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
+
+
 @dataclass(frozen=True)
 class Identification:
     lookup: Lookup
@@ -168,6 +172,11 @@ async def identify(turn: Turn, gateway: ProfileGateway, identity_secret: str | N
     channel_id = channel_identifier(turn.input_channel, turn.conversation_id)
     if channel_id:
         candidates.append((channel_id, "channel_id", "channel"))
+        prefix, _, number = channel_id.partition(":")
+        if prefix in PHONE_CHANNELS:
+            # an SMS or WhatsApp sender is a phone number the carrier vouches for, as good as the
+            # channel id: found too where the profile holds the number but no conversation yet
+            candidates.append((number, "phone", "channel"))
     for slot, kind in (("email", "email"), ("order_id", "order_id"), ("invoice_id", "invoice_id")):
         value = turn.slot(slot)
         if isinstance(value, str) and value.strip():

@@ -12,7 +12,9 @@ A channel hands each incoming message to :meth:`Guard.check` before Rasa sees it
   and answers nothing);
 - a message longer than ``max_message_chars`` is answered with
   ``utter_message_too_long`` and never reaches NLU, whose cost grows with the text;
-- metadata that is not a JSON object is dropped (and the message still answered).
+- metadata that is not a JSON object is dropped (and the message still answered), and so is
+  the key only tandem's messaging connectors may set (``MESSAGING_CHANNEL_METADATA_KEY``: a
+  caller naming itself "twilio" would be trusted with a phone number's identity).
 
 The refusals are domain responses (domain/guard.yml) rendered by the running model's NLG,
 so what the customer reads stays in the domain. Expected bad input is logged as one line,
@@ -27,6 +29,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+
+from bot.vocabulary import MESSAGING_CHANNEL_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +150,10 @@ class Guard:
         if metadata is not None and not isinstance(metadata, dict):
             logger.warning("guard: dropped metadata that is not an object (%s)", type(metadata).__name__)
             metadata = None
+        if metadata and MESSAGING_CHANNEL_METADATA_KEY in metadata:
+            logger.warning("guard: dropped %r from a caller's metadata (set by messaging connectors only)",
+                           MESSAGING_CHANNEL_METADATA_KEY)
+            metadata = {k: v for k, v in metadata.items() if k != MESSAGING_CHANNEL_METADATA_KEY}
         return Accepted(sender, message, metadata)
 
     @staticmethod

@@ -26,10 +26,16 @@ it, ``bot/actions_support/identity.py``) and loses any unsigned ``customer`` the
 Bot messages go out as one ``bot_uttered`` per message with its ``timestamp`` (the tracker
 event's, which the widget uses to fetch and de-duplicate what it missed), quick replies, and the
 ``agent``/``handed_back`` markers the handoff service puts on agent messages.
+
+``POST /webhooks/socketio/typing?token=<Rasa's API token>`` with ``{"session_id", "typing",
+"agent"}`` emits ``typing`` (``{"typing": bool, "agent": name}``) to that conversation's room
+only: the handoff service calls it while an agent types in the console. Nothing is stored in the
+tracker (a typing indicator is not part of the conversation).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import uuid
@@ -106,6 +112,7 @@ class TandemSocketIOInput(SocketIOInput):
         # settings from the environment, as for the REST channel (bot/channels/guard.py)
         self.guard = Guard(GuardConfig.from_settings(None))
         self._identity_secret: Optional[str] = None
+        self._api_token: Optional[str] = None
         self._session_secret: Optional[bytes] = None
         self._principal: Dict[str, str] = {}  # sid -> "sub:<subject>" or "anon"
         self._identity: Dict[str, str] = {}  # sid -> its verified identity token
@@ -121,6 +128,20 @@ class TandemSocketIOInput(SocketIOInput):
 
             self._identity_secret = identity_token.identity_secret(Settings.from_env().var_dir)
         return self._identity_secret
+
+    def api_token(self) -> str:
+        """Rasa's own HTTP API token (``RASA_TOKEN`` or the generated one, as ``rasa run`` gets it)."""
+        if self._api_token is None:
+            from bot.settings import Settings
+
+            self._api_token = Settings.from_env().rasa_token
+        return self._api_token
+
+    def allowed_origins(self) -> list[str]:
+        from bot.security import cors_origins
+        from bot.settings import Settings
+
+        return cors_origins(Settings.from_env().handoff_url)
 
     def session_secret(self) -> bytes:
         if self._session_secret is None:
@@ -237,7 +258,9 @@ class TandemSocketIOInput(SocketIOInput):
     # -- the blueprint -----------------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # CORS headers are Rasa's (sanic-cors, ``--cors``); the origin check is in ``connect``
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        origins = set(self.allowed_origins())
         socketio_webhook = _SocketBlueprint(self, sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
@@ -246,8 +269,34 @@ class TandemSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @socketio_webhook.route("/typing", methods=["POST"])
+        async def typing(request: Request) -> HTTPResponse:
+            given = request.args.get("token") or ""
+            if not hmac.compare_digest(given.encode(), self.api_token().encode()):
+                return response.json({"error": "Rasa's API token is required"}, status=401)
+            try:
+                body = json.loads(request.body or b"null")
+            except ValueError:
+                body = None
+            session_id = body.get("session_id") if isinstance(body, dict) else None
+            on = body.get("typing") if isinstance(body, dict) else None
+            agent = body.get("agent") if isinstance(body, dict) else None
+            if not isinstance(session_id, str) or not session_id or not isinstance(on, bool) \
+                    or not (agent is None or isinstance(agent, str)):
+                return response.json({"error": 'send {"session_id": str, "typing": bool, "agent": str or null}'},
+                                     status=400)
+            await sio.emit("typing", {"typing": on, "agent": agent}, room=session_id, namespace=namespace)
+            return response.json({"ok": True})
+
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: Text, _environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            # browsers may connect only from the origins allowed to call Rasa (TANDEM_CORS_ORIGINS,
+            # by default the handoff service's, where the demo shop is); a client that sends no
+            # Origin is not a browser page another site could abuse
+            origin = environ.get("HTTP_ORIGIN")
+            if origin and origin not in origins:
+                logger.info("socket.io connection from origin %s refused (not in TANDEM_CORS_ORIGINS)", origin)
+                return False
             if self.jwt_key and not self._rasa_jwt_ok(auth):
                 return False
             principal, claims = self.principal_for(auth)

@@ -16,7 +16,8 @@ HTTP API (JSON; every route but ``/health``, ``/console`` and ``/api/login`` nee
 ``POST /api/conversations/{id}/transfer``   ``{"topic"}``
 ``POST /api/conversations/{id}/handback``
 ``POST /api/conversations/{id}/close``      ``{"disposition"}``
-``GET  /ws?token=...``                live updates (``snapshot``, ``conversation``, ``message``)
+``GET  /ws?token=...``                live updates (``snapshot``, ``conversation``, ``message``);
+                                      the console sends ``{"type": "typing", ...}`` on it
 ``POST /api/intake``                  ``action_handoff`` hands over a request (HMAC-signed body,
                                       header ``X-Tandem-Signature``) and gets the queue position,
                                       wait and opening hours back (see ``bot/handoff/intake.py``)
@@ -39,8 +40,9 @@ from aiohttp import web
 from bot.handoff.auth import AgentAuth
 from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
+from bot.handoff.cors import cors_middleware
 from bot.handoff.customer import setup_customer_routes
-from bot.handoff.errors import BadRequest, HandoffError, Unauthorized
+from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
@@ -48,6 +50,7 @@ from bot.handoff.service import ConsoleHub, HandoffService
 from bot.handoff.store import QueueStore
 from bot.insights.web import setup_insights_routes
 from bot.rasa_api import RasaAPIError, RasaClient, RasaNotFound
+from bot.security import cors_origins
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,7 +71,9 @@ TASKS = web.AppKey("tasks", list)
 def create_app(settings: Settings, config: HandoffConfig | None = None, *, consume: bool = True) -> web.Application:
     """Build the service. ``consume=False`` leaves the broker consumer to the caller (tests)."""
     config = config or HandoffConfig.from_env(var_dir=settings.var_dir)
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    # CORS outermost: its headers go on error answers too (bot/handoff/cors.py)
+    cors = cors_middleware(cors_origins(settings.handoff_url))
+    app = web.Application(middlewares=[cors, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[CONFIG] = config
     app[AUTH] = AgentAuth(config.agents, config.secret)
@@ -303,6 +308,23 @@ async def close(request: web.Request) -> web.Response:
     return web.json_response({"conversation": conv.to_json()})
 
 
+async def _console_event(service: HandoffService, agent: AgentAccount, data: str) -> None:
+    """``{"type": "typing", "conversation_id": N, "typing": bool}``: the agent types (or stopped)."""
+    try:
+        event = json.loads(data)
+    except ValueError:
+        return
+    if not isinstance(event, dict) or event.get("type") != "typing":
+        return
+    conv_id, on = event.get("conversation_id"), event.get("typing")
+    if not isinstance(conv_id, int) or not isinstance(on, bool):
+        return
+    try:
+        await service.typing(agent, conv_id, on)
+    except (Conflict, Forbidden, NotFound) as exc:
+        logger.info("typing of %s in conversation %s ignored: %s", agent.name, conv_id, exc)
+
+
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """Live console feed. Auth by ``?token=`` (browsers cannot set headers on WebSockets).
 
@@ -334,6 +356,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 elif msg.data == "snapshot":
                     await ws.send_json({"type": "snapshot", "agent": agent.name,
                                         "conversations": await service.queue(agent)})
+                else:
+                    await _console_event(service, agent, msg.data)
             elif msg.type == aiohttp.WSMsgType.ERROR:
                 logger.info("console socket of %s closed with %s", agent.name, ws.exception())
     finally:

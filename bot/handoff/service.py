@@ -171,6 +171,17 @@ class HandoffService:
         async with self.store.begin() as conn:
             await self.store.mark_read(conn, conv_id)
 
+    async def typing(self, agent: AgentAccount, conv_id: int, on: bool) -> None:
+        """The agent is typing in the console: the customer's widget shows it. Only the owner of
+        an assigned chat conversation; a typing indicator that cannot be shown is not an error."""
+        conv = await self._owned(agent, conv_id)
+        if conv.mode is not Mode.CHAT:
+            return
+        try:
+            await self.rasa.typing(conv.sender_id, on, agent.name)
+        except RasaAPIError as exc:
+            logger.info("typing indicator for %s not shown: %s", conv.sender_id, exc)
+
     async def note(self, agent: AgentAccount, conv_id: int, text: str) -> Message:
         text = self._clean_text(text)
         async with self.store.begin() as conn:

@@ -117,6 +117,18 @@ def test_cors_allows_only_the_configured_origins(secured_stack: Any, path: str) 
     assert good.get("Access-Control-Allow-Origin") == allowed
 
 
+def test_the_widgets_endpoints_answer_no_other_site_by_default(secured_stack: Any) -> None:
+    """The handoff service's /widget/api: CORS for TANDEM_CORS_ORIGINS only (here unset: its own origin)."""
+    settings = secured_stack.settings
+    own = cors_origins(settings.handoff_url, {})[0]
+    url = f"{settings.handoff_url}/widget/api/status?session_id=x"
+    preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    status, _, evil = call(url, method="OPTIONS", headers={"Origin": "http://evil.example", **preflight})
+    assert status == 403 and "Access-Control-Allow-Origin" not in evil
+    status, _, good = call(url, method="OPTIONS", headers={"Origin": own, **preflight})
+    assert status == 204 and good.get("Access-Control-Allow-Origin") == own
+
+
 def test_state_files_are_readable_by_their_owner_only(secured_stack: Any) -> None:
     settings = secured_stack.settings
     call(f"{settings.rasa_url}/webhooks/rest/webhook", {"sender": "modes", "message": "hello"})

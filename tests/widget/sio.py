@@ -16,6 +16,7 @@ class WidgetClient:
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.answers: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.refusals: list[dict[str, Any]] = []
+        self.typing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.session_id: str | None = None
         self.session_token: str | None = None
         self.client.on("bot_uttered", self._bot)
@@ -23,6 +24,10 @@ class WidgetClient:
         self.client.on("session_confirm", self._confirm)
         self.client.on("session_refused", self._refused)
         self.client.on("message_refused", self._message_refused)
+        self.client.on("typing", self._typing)
+
+    async def _typing(self, data: dict[str, Any]) -> None:
+        await self.typing.put(data)
 
     async def _bot(self, data: dict[str, Any]) -> None:
         await self.inbox.put(data)
@@ -39,9 +44,12 @@ class WidgetClient:
     async def _message_refused(self, data: dict[str, Any]) -> None:
         self.refusals.append(data)
 
-    async def connect(self) -> "WidgetClient":
+    async def connect(self, origin: str | None = None) -> "WidgetClient":
+        """``origin``: the Origin header a browser page on that site would send."""
         auth = {"identity_token": self.identity_token} if self.identity_token else {}
-        await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], auth=auth)
+        headers = {"Origin": origin} if origin else {}
+        await self.client.connect(self.url, socketio_path="/socket.io", transports=["websocket"], auth=auth,
+                                  headers=headers)
         return self
 
     async def request(self, session_id: str | None = None, token: str | None = None) -> tuple[str, Any]:

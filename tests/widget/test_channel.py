@@ -9,6 +9,7 @@ same server, so the pinned python-socketio/python-engineio and the bundled clien
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -16,8 +17,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
 from bot import identity_token
+from tests.handoff.test_console_browser import Oracle, http  # noqa: F401 - fixture
 from tests.widget.conftest import WIDGET_DIR
 from tests.widget.sio import WidgetClient
 
@@ -26,9 +29,9 @@ pytestmark = pytest.mark.slow
 
 async def tracker(stack: Any, session_id: str) -> dict[str, Any]:
     settings = stack.settings
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession() as client:
         url = f"{settings.rasa_url}/conversations/{session_id}/tracker"
-        async with http.get(url, params={"token": settings.rasa_token}) as resp:
+        async with client.get(url, params={"token": settings.rasa_token}) as resp:
             assert resp.status == 200, await resp.text()
             return await resp.json()
 
@@ -168,3 +171,61 @@ async def test_the_guard_answers_long_and_empty_messages_before_nlu(stack: Any) 
         assert user_texts(await tracker(stack, session_id)) == []  # neither reached Rasa's NLU
     finally:
         await client.close()
+
+
+async def test_the_agent_typing_in_the_console_reaches_only_that_customer(
+    stack: Any, http: aiohttp.ClientSession  # noqa: F811
+) -> None:
+    """Console socket -> handoff service -> Rasa's socket.io channel -> that conversation's room."""
+    settings = stack.settings
+    oracle = await Oracle(http, settings.handoff_url, "alice").login()
+    customer = await WidgetClient(settings.rasa_url).connect()
+    other = await WidgetClient(settings.rasa_url).connect()
+    opened: list[int] = []
+    try:
+        _, session_id = await customer.request()
+        await other.request()
+        await customer.say("I want to talk to a person")
+        conv = await oracle.conversation_of(customer)
+        opened.append(conv["id"])
+        await oracle.call("POST", f"/api/conversations/{conv['id']}/accept")
+        token = oracle.headers["Authorization"].removeprefix("Bearer ")
+        async with http.ws_connect(f"{settings.handoff_url}/ws", params={"token": token}) as ws:
+            assert (await ws.receive_json(timeout=20))["type"] == "snapshot"
+            await ws.send_json({"type": "typing", "conversation_id": conv["id"], "typing": True})
+            assert await asyncio.wait_for(customer.typing.get(), 20) == {"typing": True, "agent": "alice"}
+            # malformed, or another agent's conversation id: ignored (the next one shown is "stopped")
+            await ws.send_json({"type": "typing", "conversation_id": "x", "typing": True})
+            await ws.send_json({"type": "typing", "conversation_id": conv["id"] + 10_000, "typing": True})
+            await ws.send_json({"type": "typing", "conversation_id": conv["id"], "typing": False})
+            assert await asyncio.wait_for(customer.typing.get(), 20) == {"typing": False, "agent": "alice"}
+        assert other.typing.empty()
+        assert customer.typing.empty()
+
+        # the channel's endpoint is Rasa's, behind Rasa's API token
+        url = f"{settings.rasa_url}/webhooks/socketio/typing"
+        body = {"session_id": session_id, "typing": True, "agent": "alice"}
+        async with http.post(url, json=body) as resp:
+            assert resp.status == 401
+        async with http.post(url, json=body, params={"token": "wrong"}) as resp:
+            assert resp.status == 401
+        async with http.post(url, json={"session_id": session_id}, params={"token": settings.rasa_token}) as resp:
+            assert resp.status == 400
+        assert customer.typing.empty() and other.typing.empty()
+    finally:
+        await customer.close()
+        await other.close()
+        await oracle.leave_nothing_open(opened)
+
+
+async def test_browsers_connect_only_from_the_allowed_origins(stack: Any) -> None:
+    """By default the handoff service's origin (the demo shop) only: TANDEM_CORS_ORIGINS widens it."""
+    url = stack.settings.rasa_url
+    shop_origin = stack.settings.handoff_url.rstrip("/")
+    shop = await WidgetClient(url).connect(origin=shop_origin)
+    try:
+        assert (await shop.request())[0] == "confirm"
+    finally:
+        await shop.close()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await WidgetClient(url).connect(origin="https://evil.example")

@@ -25,6 +25,7 @@ const DEFAULTS = {
 const COLORS = { primary: "#1f4fb8", onPrimary: "#ffffff", customer: "#1f4fb8", onCustomer: "#ffffff", focus: "#f5a623" };
 const STATUS_POLL_MS = 10000;
 const TYPING_TIMEOUT_MS = 30000;
+const AGENT_TYPING_TIMEOUT_MS = 6000; // the console repeats "typing" every 2 s while the agent types
 
 const scriptUrl = document.currentScript && document.currentScript.src;
 
@@ -103,7 +104,7 @@ class Widget {
     this.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
     this.typing = el("div", { class: "typing", hidden: true },
       el("span", { class: "dots", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
-      el("span", { class: "sr-only" }, "Typing"));
+      this.typingLabel = el("span", { class: "sr-only" }, "Typing"));
     this.input = el("textarea", { id: "tandem-message", rows: "1", maxlength: "2000", autocomplete: "off" });
     const form = el("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); this.submit(); } },
       el("label", { for: "tandem-message", class: "sr-only" }, "Message"),
@@ -187,10 +188,11 @@ class Widget {
     this.scroll();
   }
 
-  showTyping(on) {
+  showTyping(on, timeoutMs = TYPING_TIMEOUT_MS, who = null) {
     clearTimeout(this.typingTimer);
     this.typing.hidden = !on;
-    if (on) this.typingTimer = setTimeout(() => { this.typing.hidden = true; }, TYPING_TIMEOUT_MS);
+    this.typingLabel.textContent = who ? `${title(who)} is typing` : "Typing";
+    if (on) this.typingTimer = setTimeout(() => { this.typing.hidden = true; }, timeoutMs);
   }
 
   // -- the connection ---------------------------------------------------------------------------
@@ -238,6 +240,8 @@ class Widget {
       this.socket.emit("session_request", {});
     });
     this.socket.on("bot_uttered", (msg) => this.receive(msg || {}));
+    // the agent typing in the console (bot/channels/socketio.py emits it to this conversation only)
+    this.socket.on("typing", (d) => this.showTyping(!!(d && d.typing), AGENT_TYPING_TIMEOUT_MS, d && d.agent));
   }
 
   async confirm(sessionId) {

@@ -292,11 +292,34 @@ $("accept").addEventListener("click", () => act(async () => {
   state.convs.set(id, r.conversation);
   await select(id);
 }));
+// The customer's widget shows "typing" while the agent types: sent on the console's socket at
+// most every 2 s while typing, and "stopped" after 4 s without a key or when the text is sent.
+const typing = { id: null, sentAt: 0, idle: null };
+function sendTyping(id, on) {
+  if (!state.ws || state.ws.readyState !== 1 || id === null) return;
+  state.ws.send(JSON.stringify({ type: "typing", conversation_id: id, typing: on }));
+}
+function stopTyping() {
+  clearTimeout(typing.idle);
+  if (typing.id !== null) sendTyping(typing.id, false);
+  typing.id = null; typing.sentAt = 0;
+}
+$("reply-text").addEventListener("input", () => {
+  const id = shown();
+  const c = state.convs.get(id);
+  if (!c || c.status !== "assigned" || c.agent !== state.agent) return;
+  if (typing.id !== id) { stopTyping(); typing.id = id; }
+  const now = Date.now();
+  if (now - typing.sentAt > 2000) { typing.sentAt = now; sendTyping(id, true); }
+  clearTimeout(typing.idle);
+  typing.idle = setTimeout(stopTyping, 4000);
+});
 $("reply-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   act(async () => {
     const text = $("reply-text").value.trim();
     if (!text) return;
+    stopTyping();
     await api("POST", `/api/conversations/${shown()}/reply`, { text });
     $("reply-text").value = "";
   });
