@@ -41,6 +41,16 @@ logger = logging.getLogger(__name__)
 Notify = Callable[[], Awaitable[None]]
 
 
+def may_see(agent: AgentAccount, conv: Conversation) -> bool:
+    """What is an agent's: a conversation waiting (or left unassigned) in a queue they serve,
+    or one assigned to them, now or before; supervisors see every conversation."""
+    if agent.supervisor:
+        return True
+    if conv.agent is not None:
+        return conv.agent == agent.name
+    return agent.serves(conv.topic)
+
+
 class ConsoleHub:
     """Connected agent consoles. Publishing never raises: a dead socket is dropped."""
 
@@ -59,19 +69,30 @@ class ConsoleHub:
     def agents(self) -> list[AgentAccount]:
         return list({a.name: a for a in self._sockets.values()}.values())
 
-    async def publish(self, payload: dict[str, Any], topic: Topic | None = None, agent: str | None = None) -> None:
-        """To every console whose agent serves ``topic`` (or is ``agent``); all if both are None."""
-        targets = [
-            ws
-            for ws, acc in list(self._sockets.items())
-            if (topic is None and agent is None) or (topic is not None and acc.serves(topic)) or acc.name == agent
-        ]
-        if not targets:
+    async def publish(self, conv: Conversation, payload: dict[str, Any], *, also: Topic | None = None,
+                      withdraw: bool = False) -> None:
+        """``payload`` to every console whose agent may see ``conv`` (:func:`may_see`); with
+        ``withdraw``, the other agents of its queue (and of ``also``) hear only that it left
+        their list. Other agents hear nothing of it."""
+        sends: list[tuple[web.WebSocketResponse, dict[str, Any]]] = []
+        for ws, acc in list(self._sockets.items()):
+            if may_see(acc, conv):
+                sends.append((ws, payload))
+            elif withdraw and (acc.serves(conv.topic) or (also is not None and acc.serves(also))):
+                sends.append((ws, {"type": "withdrawn", "conversation_id": conv.id}))
+        if not sends:
             return
-        results = await asyncio.gather(*(ws.send_json(payload) for ws in targets), return_exceptions=True)
-        for ws, result in zip(targets, results):
+        results = await asyncio.gather(*(ws.send_json(body) for ws, body in sends), return_exceptions=True)
+        for (ws, _body), result in zip(sends, results):
             if isinstance(result, Exception):
                 logger.info("dropping a console socket: %s", result)
+                self.remove(ws)
+
+    async def close_agent(self, name: str) -> None:
+        """Close every console of ``name`` (they logged out)."""
+        for ws, acc in list(self._sockets.items()):
+            if acc.name == name:
+                await ws.close(code=4001, message=b"logged out")
                 self.remove(ws)
 
     async def close_all(self) -> None:
@@ -95,7 +116,7 @@ class HandoffService:
     # -- reading --------------------------------------------------------------------------------
 
     def _visible(self, agent: AgentAccount, conv: Conversation) -> bool:
-        return agent.serves(conv.topic) or conv.agent == agent.name
+        return may_see(agent, conv)
 
     async def queue(self, agent: AgentAccount) -> list[dict[str, Any]]:
         now = utcnow()
@@ -108,7 +129,7 @@ class HandoffService:
         async with self.store.begin() as conn:
             conv = await self.store.get(conn, conv_id)
             if not self._visible(agent, conv):
-                raise Forbidden("this conversation is in a queue you don't serve")
+                raise Forbidden("this conversation is not yours: it is in a queue you don't serve or with another agent")
             local = await self.store.messages(conn, conv_id)
         transcript, source, warning = await self._transcript(conv, local)
         profile = await self.profiles.summary(conv.customer_id)
@@ -176,10 +197,9 @@ class HandoffService:
         async with self.store.begin() as conn:
             conv = await self.store.get(conn, conv_id)
             if not self._visible(agent, conv):
-                raise Forbidden("this conversation is in a queue you don't serve")
+                raise Forbidden("this conversation is not yours: it is in a queue you don't serve or with another agent")
             msg = await self.store.add_message(conn, conv_id, MessageKind.NOTE, text, agent.name)
-        await self.hub.publish({"type": "message", "conversation_id": conv_id, "message": msg.to_json()},
-                               conv.topic, conv.agent)  # the owner too, even outside the queue's team
+        await self.hub.publish(conv, {"type": "message", "conversation_id": conv_id, "message": msg.to_json()})
         return msg
 
     async def transfer(self, agent: AgentAccount, conv_id: int, topic_value: str) -> Conversation:
@@ -385,7 +405,7 @@ class HandoffService:
 
     async def _publish_message(self, conv: Conversation, msg: Message) -> None:
         payload = {"type": "message", "conversation_id": conv.id, "message": msg.to_json()}
-        await self.hub.publish(payload, conv.topic, conv.agent)
+        await self.hub.publish(conv, payload)
 
     async def _confirm_alternative(self, conv: Conversation, choice: Mode) -> None:
         identified = bool(conv.customer_id)
@@ -404,9 +424,8 @@ class HandoffService:
         if fresh is None:
             async with self.store.begin() as conn:
                 fresh = await self.store.get(conn, conv.id)
-        await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, fresh.topic, fresh.agent)
-        if also is not None and also is not fresh.topic:
-            await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, also)
+        await self.hub.publish(fresh, {"type": "conversation", "conversation": fresh.to_json(utcnow())},
+                               also=also if also is not fresh.topic else None, withdraw=True)
         self._position_dirty.add(fresh.topic)
         self._position_wakeup.set()
 

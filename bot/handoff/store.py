@@ -116,6 +116,18 @@ presence = sa.Table(
 )
 
 
+#: agents' console sessions (bot/handoff/auth.py): a hash of the session id, never the token
+sessions = sa.Table(
+    "handoff_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+)
+
+
 def utcnow() -> datetime:
     """Naive UTC: portable across SQLite and PostgreSQL ``timestamp`` columns."""
     return datetime.utcnow()
