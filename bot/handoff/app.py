@@ -69,6 +69,7 @@ AUTH = web.AppKey("auth", AgentAuth)
 HUB = web.AppKey("hub", ConsoleHub)
 CONSUMER = web.AppKey("consumer", EventBrokerConsumer)
 TASKS = web.AppKey("tasks", list)
+SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 
 
 def create_app(settings: Settings, config: HandoffConfig | None = None, *, consume: bool = True) -> web.Application:
@@ -79,6 +80,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
     app[CONFIG] = config
     app[HUB] = ConsoleHub()
     app[TASKS] = []
+    app[SHUTTING_DOWN] = asyncio.Event()
     app.cleanup_ctx.append(_resources)
     if consume:
         app.cleanup_ctx.append(_background)
@@ -109,6 +111,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app[SERVICE].cancel_away_timers()
         await app[CONSUMER].dispose()
         await profiles.close()
         await session.close()
@@ -134,6 +137,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_sockets(app: web.Application) -> None:
+    app[SHUTTING_DOWN].set()
     await app[HUB].close_all()
 
 
@@ -344,6 +348,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=MAX_BODY)
     await ws.prepare(request)
     await service.agent_seen(agent)
+    service.console_back(agent.name)
     await ws.send_json({"type": "snapshot", "agent": agent.name, "conversations": await service.queue(agent)})
     hub.add(ws, agent)
 
@@ -369,6 +374,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             await presence_task
         hub.remove(ws)
         if agent.name not in hub.online_agents():
+            if not request.app[SHUTTING_DOWN].is_set():  # a restart is not the agent going away
+                service.console_gone(agent.name)
             with contextlib.suppress(Exception):
                 await service.agent_seen(agent, online=False)
     return ws

@@ -112,6 +112,8 @@ class HandoffService:
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _position_dirty: set[Topic] = field(default_factory=set)
     _position_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    #: agent name -> the timer started when their last console went away
+    _away_timers: dict[str, asyncio.Task[list[Conversation]]] = field(default_factory=dict)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -255,6 +257,51 @@ class HandoffService:
         if len(text) > self.config.max_text_chars:
             raise BadRequest(f"text is longer than {self.config.max_text_chars} characters")
         return text.strip()
+
+    # -- agents whose console went away -----------------------------------------------------------
+
+    def console_back(self, agent_name: str) -> None:
+        """The agent has a console again: whatever they had stays theirs."""
+        timer = self._away_timers.pop(agent_name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def console_gone(self, agent_name: str) -> None:
+        """The agent's last console closed: unless one comes back within ``agent_away_s``, their
+        assigned conversations go back to the queue (:meth:`agent_away`)."""
+        self.console_back(agent_name)
+
+        async def later() -> list[Conversation]:
+            await asyncio.sleep(self.config.agent_away_s)
+            if agent_name in self.hub.online_agents():
+                return []
+            self._away_timers.pop(agent_name, None)
+            return await self.agent_away(agent_name)
+
+        self._away_timers[agent_name] = asyncio.create_task(later(), name=f"handoff-away-{agent_name}")
+
+    async def agent_away(self, agent_name: str) -> list[Conversation]:
+        """Put ``agent_name``'s assigned conversations back at the front of their queues and tell
+        each chat customer (through Rasa, like an agent's message)."""
+        async with self.store.begin() as conn:
+            moved = await self.store.requeue_agent(conn, agent_name)
+        for conv in moved:
+            logger.info("conversation %s back in the %s queue: %s's console went away",
+                        conv.id, conv.topic.value, agent_name)
+            await self._after_change(conv)
+            if conv.mode is Mode.CHAT:
+                try:
+                    await self.rasa.send_bot_message(conv.sender_id, texts.agent_away(agent_name, conv.topic),
+                                                     extra={"handoff": True})
+                except RasaAPIError as exc:
+                    logger.error("could not tell %s their agent went away: %s", conv.sender_id, exc)
+        return moved
+
+    async def cancel_away_timers(self) -> None:
+        timers, self._away_timers = list(self._away_timers.values()), {}
+        for timer in timers:
+            timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
 
     async def agent_seen(self, agent: AgentAccount, online: bool = True) -> None:
         async with self.store.begin() as conn:

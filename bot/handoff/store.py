@@ -452,6 +452,35 @@ class QueueStore:
         )
         return await self.get(conn, conv_id)
 
+    async def requeue_agent(self, conn: AsyncConnection, agent: str) -> list[Conversation]:
+        """Every conversation assigned to ``agent`` back to waiting, at the front of its queue
+        (before everyone waiting there, in the order the agent had them)."""
+        rows = (await conn.execute(
+            sa.select(conversations.c.id, conversations.c.topic)
+            .where(conversations.c.status == Status.ASSIGNED.value, conversations.c.agent == agent)
+            .order_by(conversations.c.sort_key.desc(), conversations.c.id.desc())
+        )).all()
+        moved = []
+        for row in rows:
+            front = (await conn.execute(
+                sa.select(sa.func.min(conversations.c.sort_key))
+                .where(conversations.c.status == Status.WAITING.value, conversations.c.topic == row.topic)
+            )).scalar()
+            values: dict[str, Any] = {"status": Status.WAITING.value, "agent": None, "assigned_at": None}
+            if front is not None:
+                values["sort_key"] = front - 1.0
+            result = await conn.execute(
+                conversations.update()
+                .where(conversations.c.id == row.id, conversations.c.status == Status.ASSIGNED.value,
+                       conversations.c.agent == agent)
+                .values(**values)
+            )
+            if result.rowcount == 1:
+                await self.add_message(conn, row.id, MessageKind.SYSTEM,
+                                       f"{agent}'s console disconnected: back at the front of the queue")
+                moved.append(await self.get(conn, row.id))
+        return moved
+
     async def finish(
         self, conn: AsyncConnection, conv_id: int, agent: str, status: Status, disposition: str | None
     ) -> Conversation:
