@@ -452,6 +452,23 @@ class QueueStore:
         )
         return await self.get(conn, conv_id)
 
+    async def senders_of_customer(self, conn: AsyncConnection, customer_id: str) -> set[str]:
+        rows = await conn.execute(sa.select(conversations.c.sender_id).where(conversations.c.customer_id == customer_id))
+        return {r.sender_id for r in rows}
+
+    async def erase(self, conn: AsyncConnection, senders: Iterable[str], customer_id: str | None = None) -> dict[str, int]:
+        """Delete the handoffs of ``senders`` (and of ``customer_id``): queue rows, their
+        messages and agents' notes (a right-to-erasure request, ``bot/profile/erasure.py``)."""
+        where = conversations.c.sender_id.in_(sorted(set(senders)))
+        if customer_id:
+            where = sa.or_(where, conversations.c.customer_id == customer_id)
+        ids = [r.id for r in await conn.execute(sa.select(conversations.c.id).where(where))]
+        if not ids:
+            return {}
+        gone_messages = (await conn.execute(messages.delete().where(messages.c.conversation_id.in_(ids)))).rowcount
+        gone = (await conn.execute(conversations.delete().where(conversations.c.id.in_(ids)))).rowcount
+        return {messages.name: gone_messages or 0, conversations.name: gone or 0}
+
     async def requeue_agent(self, conn: AsyncConnection, agent: str) -> list[Conversation]:
         """Every conversation assigned to ``agent`` back to waiting, at the front of its queue
         (before everyone waiting there, in the order the agent had them)."""
