@@ -156,3 +156,15 @@ def test_the_client_encodes_a_sender_once(sender: str) -> None:
     path = RasaClient._conversation(sender)
     assert "/" not in path.removeprefix("/conversations/") and " " not in path
     assert unquote(path.removeprefix("/conversations/")) == sender
+
+
+@settings(max_examples=200, deadline=None)
+@given(sender=SENDER_IDS.filter(str.strip), text=TEXTS, metadata=METADATA)
+def test_the_channels_pass_any_sender_on_unchanged(sender: str, text: str, metadata: dict[str, Any]) -> None:
+    """The REST and socket.io channels' guard (bot/channels/guard.py) hands Rasa the sender,
+    the message and the metadata exactly as they came."""
+    from bot.channels.guard import Accepted, Guard
+
+    accepted = Guard().check(sender, text, metadata)
+    assert isinstance(accepted, Accepted)
+    assert (accepted.sender, accepted.text, accepted.metadata) == (sender, text, metadata)
