@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.handoff.cli",
     "bot.processes.cli",
     "bot.insights.cli",
+    "bot.privacy",
 )
 
 

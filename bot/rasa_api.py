@@ -10,6 +10,10 @@ Messages reach the customer on the channel they last wrote on (``output_channel=
 appended ``bot`` events with ``execute_side_effects=true``, or an external event's answer.
 Retrying can in the worst case deliver a message twice (the first attempt reached Rasa but its
 answer was lost); losing it silently would be worse.
+
+Sender ids are opaque strings (any Unicode, ``+``, ``:``, ``/``, ``%``, spaces): encoded once,
+here, into the URL path (``bot/rasa_server.py`` decodes them once on Rasa's side), and a call
+counts as delivered only when Rasa's answer names that same conversation.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any, AsyncIterator, Mapping
 from urllib.parse import quote
 
 import aiohttp
+from yarl import URL
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +67,10 @@ class RasaClient:
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         """Append events and run their side effects (deliver bot messages on the latest channel)."""
         params = {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}
-        return await self._request("POST", f"{self._conversation(sender_id)}/tracker/events", params=params, json=events)
+        answer = await self._request(
+            "POST", f"{self._conversation(sender_id)}/tracker/events", params=params, json=events
+        )
+        return self._for_conversation(answer, sender_id)
 
     async def send_bot_message(
         self, sender_id: str, text: str, *, agent: str | None = None, extra: Mapping[str, Any] | None = None
@@ -89,7 +97,8 @@ class RasaClient:
                             json={"session_id": sender_id, "typing": on, "agent": agent})
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:
-        return await self._request("GET", f"{self._conversation(sender_id)}/tracker", params={"include_events": "ALL"})
+        answer = await self._request("GET", f"{self._conversation(sender_id)}/tracker", params={"include_events": "ALL"})
+        return self._for_conversation(answer, sender_id)
 
     def trigger_url(self, conversation_id: str) -> str:
         return f"{self.base_url}{self._conversation(conversation_id)}/trigger_intent"
@@ -103,6 +112,7 @@ class RasaClient:
             "POST", f"{self._conversation(conversation_id)}/trigger_intent",
             params={"output_channel": "latest"}, json={"name": intent, "entities": dict(entities or {})},
         )
+        self._for_conversation(data.get("tracker") if isinstance(data, dict) else None, conversation_id)
         return [m.get("text", "") for m in data.get("messages", []) if isinstance(m, dict) and m.get("text")]
 
     async def health(self) -> bool:
@@ -116,7 +126,20 @@ class RasaClient:
 
     @staticmethod
     def _conversation(sender_id: str) -> str:
+        """The path of one conversation: the id percent-encoded once, every reserved
+        character included (``/`` too: the id is one opaque segment)."""
         return f"/conversations/{quote(sender_id, safe='')}"
+
+    @staticmethod
+    def _for_conversation(answer: Any, sender_id: str) -> dict[str, Any]:
+        """Rasa's answer, if it is about ``sender_id``: a 200 for another conversation (an id
+        decoded differently on the way) delivered nothing to this customer."""
+        got = answer.get("sender_id") if isinstance(answer, dict) else None
+        if got != sender_id:
+            raise RasaAPIError(
+                f"Rasa answered for conversation {got!r}, not {sender_id!r}: nothing reached this customer"
+            )
+        return answer
 
     def _timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=self.timeout_s)
@@ -139,9 +162,9 @@ class RasaClient:
                 if attempt:
                     await asyncio.sleep(self._backoff * (2 ** (attempt - 1)))
                 try:
-                    async with http.request(
-                        method, self.base_url + path, params=params, json=json, timeout=self._timeout()
-                    ) as resp:
+                    # encoded=True: the path is already percent-encoded exactly once
+                    url = URL(self.base_url + path, encoded=True)
+                    async with http.request(method, url, params=params, json=json, timeout=self._timeout()) as resp:
                         if resp.status == 200:
                             return await resp.json(content_type=None)
                         body = (await resp.text())[:300]

@@ -25,6 +25,12 @@ from the tracker store, walked every subclass of ``Event`` recursively each time
 of a turn at turn 300 of a conversation, bench/scale/REPORT.md). Here a map from type name to
 class answers, built in the same order, rebuilt when a name is not found (a subclass imported
 later). Everything else is ``rasa`` unchanged.
+
+Conversation ids are opaque strings (:func:`install_unquoted_conversation_ids`): Sanic does not
+percent-decode ``<conversation_id:path>`` route parameters, so a client that encodes
+``whatsapp:+447700900199`` or ``zoë müller`` in the path (as it must) reached the conversation
+``whatsapp:%2B447700900199``; here the id is decoded once, after routing, for every
+``/conversations/...`` route of Rasa's HTTP API.
 """
 
 from __future__ import annotations
@@ -69,6 +75,35 @@ def install() -> None:
     rasa.server.validate_events_in_request_body = validate_events_in_request_body
     _install_action_result_validator()
     install_event_type_cache()
+    install_unquoted_conversation_ids()
+
+
+def install_unquoted_conversation_ids() -> None:
+    """Every app ``rasa.server.create_app`` builds decodes its ``conversation_id`` path
+    parameter once (see the module's docstring); idempotent."""
+    import rasa.server
+
+    original = rasa.server.create_app
+    if getattr(original, "unquotes_by_tandem", False):
+        return
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        app.register_middleware(unquote_conversation_id, "request")
+        return app
+
+    create_app.__doc__ = original.__doc__
+    create_app.unquotes_by_tandem = True  # type: ignore[attr-defined]
+    rasa.server.create_app = create_app
+
+
+async def unquote_conversation_id(request: Any) -> None:
+    """Sanic request middleware: runs after routing, before the handler reads the id."""
+    from urllib.parse import unquote
+
+    match_info = getattr(request, "_match_info", None)
+    if match_info and isinstance(match_info.get("conversation_id"), str):
+        match_info["conversation_id"] = unquote(match_info["conversation_id"])
 
 
 def install_event_type_cache() -> None:

@@ -10,6 +10,7 @@ from bot.actions_support.conversation import SYSTEM_NAMES, Context, DataUse, Rep
 from bot.actions_support.process_requests import start_request
 from bot.processes.render import join_words
 from bot.processes.statement import Case
+from bot.profile.erasure import INVOICE_RETENTION_YEARS, invoices_kept
 from bot.profile.model import short_reference
 
 __all__ = ["why_my_data", "personalization_opt_out", "my_data_request", "forget_me", "FIELD_WORDS"]
@@ -180,5 +181,9 @@ async def forget_me(ctx: Context) -> Reply:
     reply.slots["personalisation_allowed"] = False
     reply.slots["customer_name"] = None
     reply.say("utter_erasure_started")
+    if invoices_kept(i.issued_at for i in profile.invoices):  # what the law keeps, and why
+        reply.say("utter_erasure_what_is_kept_invoices", years=INVOICE_RETENTION_YEARS)
+    else:
+        reply.say("utter_erasure_nothing_kept")
     reply.add_statement(ctx.statement(Case("erasure", facts={"reference": reference})))
     return reply

@@ -1,12 +1,18 @@
 """The handoff service's aiohttp application: ``create_app(settings)``.
 
 HTTP API (JSON; every route but ``/health``, ``/console`` and ``/api/login`` needs
-``Authorization: Bearer <token>`` from ``POST /api/login``):
+``Authorization: Bearer <token>`` from ``POST /api/login``; see ``auth.py`` for sessions and
+login throttling). Nothing is authenticated by a cookie, so a page of another site cannot act
+as an agent (no CSRF); JSON bodies must say ``Content-Type: application/json``, which a
+cross-site form cannot send. An agent sees and acts on the conversations waiting in their
+queues and those assigned to them; supervisors (``TANDEM_SUPERVISORS``) see every one.
 
 ====================================  ==========================================================
 ``GET  /health``                      200 when the database answers (consumer state included)
 ``GET  /console``                     the agent console page
 ``POST /api/login``                   ``{"name", "password"}`` → ``{"token", "agent", "skills"}``
+                                      (429 with ``Retry-After`` after too many failures)
+``POST /api/logout``                  ends the session: the token is refused from then on
 ``GET  /api/queue``                   active conversations the agent may see
 ``POST /api/queue/next``              claim the best waiting conversation (``204`` if none)
 ``GET  /api/conversations/{id}``      transcript, profile summary, reason, notes
@@ -37,12 +43,12 @@ import aiohttp
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.handoff.auth import AgentAuth
+from bot.handoff.auth import AgentAuth, LoginThrottle
 from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
 from bot.handoff.cors import cors_middleware
 from bot.handoff.customer import setup_customer_routes
-from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound, Unauthorized
+from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound, TooManyAttempts, Unauthorized
 from bot.handoff.intake import SIGNATURE_HEADER, signature_ok
 from bot.handoff.models import HandoffRequest
 from bot.handoff.profiles import ProfileLookup
@@ -66,6 +72,7 @@ AUTH = web.AppKey("auth", AgentAuth)
 HUB = web.AppKey("hub", ConsoleHub)
 CONSUMER = web.AppKey("consumer", EventBrokerConsumer)
 TASKS = web.AppKey("tasks", list)
+SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 
 
 def create_app(settings: Settings, config: HandoffConfig | None = None, *, consume: bool = True) -> web.Application:
@@ -76,9 +83,9 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
     app = web.Application(middlewares=[cors, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[CONFIG] = config
-    app[AUTH] = AgentAuth(config.agents, config.secret)
     app[HUB] = ConsoleHub()
     app[TASKS] = []
+    app[SHUTTING_DOWN] = asyncio.Event()
     app.cleanup_ctx.append(_resources)
     if consume:
         app.cleanup_ctx.append(_background)
@@ -98,11 +105,18 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, session=session, timeout_s=config.rasa_timeout_s,
                       retries=config.rasa_retries)
     app[STORE] = store
+    app[AUTH] = AgentAuth(
+        config.agents, config.secret, store,
+        session_idle_s=config.session_idle_s, session_max_s=config.session_max_s,
+        by_name=LoginThrottle(config.login_failures, config.login_window_s),
+        by_address=LoginThrottle(config.login_failures * 4, config.login_window_s),
+    )
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
     app[CONSUMER] = consumer_for(app[SERVICE], settings, poll_interval_s=config.poll_interval_s)
     try:
         yield
     finally:
+        await app[SERVICE].cancel_away_timers()
         await app[CONSUMER].dispose()
         await profiles.close()
         await session.close()
@@ -128,6 +142,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_sockets(app: web.Application) -> None:
+    app[SHUTTING_DOWN].set()
     await app[HUB].close_all()
 
 
@@ -140,7 +155,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except HandoffError as exc:
-        return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=exc.status)
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttempts) else None
+        return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=exc.status,
+                                 headers=headers)
     except RasaAPIError as exc:  # nothing reached the customer; the agent reads why
         status = 404 if isinstance(exc, RasaNotFound) else 502
         return web.json_response({"error": type(exc).__name__, "message": str(exc)}, status=status)
@@ -159,6 +176,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/console", console_page)
     app.router.add_static("/static", STATIC, append_version=True)
     app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/queue", queue)
     app.router.add_post("/api/queue/next", claim_next)
     app.router.add_get("/api/conversations/{id:\\d+}", conversation_detail)
@@ -179,15 +197,21 @@ async def _redirect_console(_request: web.Request) -> web.StreamResponse:
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _agent(request: web.Request) -> AgentAccount:
+def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else None
-    return request.app[AUTH].verify(token)
+    return header[7:] if header.startswith("Bearer ") else None
+
+
+async def _agent(request: web.Request) -> AgentAccount:
+    return await request.app[AUTH].verify(_bearer(request))
 
 
 async def _json(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()  # 413 first for a body over the limit
+    if request.content_type != "application/json":
+        raise BadRequest("the body must be JSON (Content-Type: application/json)")
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest("the body must be JSON") from exc
     if not isinstance(body, dict):
@@ -230,9 +254,16 @@ async def login(request: web.Request) -> web.Response:
     name, password = body.get("name"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str):
         raise BadRequest("name and password are required")
-    token = request.app[AUTH].login(name, password)
+    token = await request.app[AUTH].login(name, password, address=request.remote)
     account = request.app[AUTH].agents[name]
-    return web.json_response({"token": token, "agent": name, "skills": sorted(t.value for t in account.skills)})
+    return web.json_response({"token": token, "agent": name, "skills": sorted(t.value for t in account.skills),
+                              "supervisor": account.supervisor})
+
+
+async def logout(request: web.Request) -> web.Response:
+    account = await request.app[AUTH].logout(_bearer(request))
+    await request.app[HUB].close_agent(account.name)  # their open consoles end with the session
+    return web.json_response({"logged_out": account.name})
 
 
 async def intake(request: web.Request) -> web.Response:
@@ -251,12 +282,12 @@ async def intake(request: web.Request) -> web.Response:
 
 
 async def queue(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     return web.json_response({"conversations": await request.app[SERVICE].queue(agent)})
 
 
 async def claim_next(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     conv = await request.app[SERVICE].claim_next(agent)
     if conv is None:
         return web.Response(status=204)
@@ -264,45 +295,45 @@ async def claim_next(request: web.Request) -> web.Response:
 
 
 async def conversation_detail(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     return web.json_response(await request.app[SERVICE].detail(agent, _id(request)))
 
 
 async def accept(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     conv = await request.app[SERVICE].accept(agent, _id(request))
     return web.json_response({"conversation": conv.to_json()})
 
 
 async def reply(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     body = await _json(request)
     await request.app[SERVICE].reply(agent, _id(request), body.get("text"))
     return web.json_response({"delivered": True})
 
 
 async def note(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     body = await _json(request)
     msg = await request.app[SERVICE].note(agent, _id(request), body.get("text"))
     return web.json_response({"message": msg.to_json()})
 
 
 async def transfer(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     body = await _json(request)
     conv = await request.app[SERVICE].transfer(agent, _id(request), str(body.get("topic") or ""))
     return web.json_response({"conversation": conv.to_json()})
 
 
 async def hand_back(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     conv = await request.app[SERVICE].hand_back(agent, _id(request))
     return web.json_response({"conversation": conv.to_json()})
 
 
 async def close(request: web.Request) -> web.Response:
-    agent = _agent(request)
+    agent = await _agent(request)
     body = await _json(request)
     conv = await request.app[SERVICE].close(agent, _id(request), str(body.get("disposition") or ""))
     return web.json_response({"conversation": conv.to_json()})
@@ -332,13 +363,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     refreshes the agent's presence in the database, which the ETA uses to count agents.
     """
     try:
-        agent = request.app[AUTH].verify(request.query.get("token"))
+        agent = await request.app[AUTH].verify(request.query.get("token"))
     except Unauthorized as exc:
         raise web.HTTPUnauthorized(text=str(exc)) from exc
     config, service, hub = request.app[CONFIG], request.app[SERVICE], request.app[HUB]
     ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=MAX_BODY)
     await ws.prepare(request)
     await service.agent_seen(agent)
+    service.console_back(agent.name)
     await ws.send_json({"type": "snapshot", "agent": agent.name, "conversations": await service.queue(agent)})
     hub.add(ws, agent)
 
@@ -366,6 +398,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             await presence_task
         hub.remove(ws)
         if agent.name not in hub.online_agents():
+            if not request.app[SHUTTING_DOWN].is_set():  # a restart is not the agent going away
+                service.console_gone(agent.name)
             with contextlib.suppress(Exception):
                 await service.agent_seen(agent, online=False)
     return ws

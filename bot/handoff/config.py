@@ -24,6 +24,18 @@ Variables (all optional; the defaults are the development set-up of ``make run``
     Key that signs agent session tokens (default: a random key kept in ``var/handoff_secret``).
 ``TANDEM_HANDOFF_RASA_TIMEOUT_S`` / ``TANDEM_HANDOFF_RASA_RETRIES``
     Per-request timeout and retries of calls to Rasa's HTTP API (default 5 s, 2 retries).
+``TANDEM_SUPERVISORS``
+    Agent names with the supervisor role (comma-separated): they see every conversation, and
+    the supervisor view. Unset: ``alice`` with the development agents, nobody otherwise.
+``TANDEM_HANDOFF_SESSION_IDLE_S`` / ``TANDEM_HANDOFF_SESSION_MAX_S``
+    A console session ends after this long without a request (default 1800 s) and this long
+    after login whatever happens (default 43200 s, 12 hours).
+``TANDEM_HANDOFF_LOGIN_FAILURES`` / ``TANDEM_HANDOFF_LOGIN_WINDOW_S``
+    Failed logins allowed per agent name within the window (default 5 in 900 s; per client
+    address four times as many); past that, logins are refused until the window has passed.
+``TANDEM_HANDOFF_AGENT_AWAY_S``
+    When an agent's console connection is gone this long without coming back, their assigned
+    conversations go back to the front of their queues and the customers are told (default 60 s).
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
@@ -52,9 +64,27 @@ class AgentAccount:
     name: str
     password: str
     skills: frozenset[Topic]
+    #: sees every conversation (``TANDEM_SUPERVISORS``)
+    supervisor: bool = False
 
     def serves(self, topic: Topic) -> bool:
         return topic in self.skills
+
+
+def supervisors_from_env(env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """``TANDEM_SUPERVISORS``; unset: ``alice`` with the development agents, else nobody."""
+    env = os.environ if env is None else env
+    raw = env.get("TANDEM_SUPERVISORS")
+    if raw is None:
+        if env.get("TANDEM_AGENTS"):
+            logger.warning("TANDEM_SUPERVISORS is unset: no agent has the supervisor role")
+            return frozenset()
+        return frozenset({"alice"})
+    return frozenset(n.strip() for n in raw.split(",") if n.strip())
+
+
+def with_supervisors(agents: dict[str, AgentAccount], supervisors: frozenset[str]) -> dict[str, AgentAccount]:
+    return {name: replace(acc, supervisor=name in supervisors) for name, acc in agents.items()}
 
 
 def parse_agents(raw: str) -> dict[str, AgentAccount]:
@@ -189,6 +219,12 @@ class HandoffConfig:
     #: largest accepted request body / message text
     max_text_chars: int = 4000
     dev_agents: bool = False
+    session_idle_s: float = 30 * 60
+    session_max_s: float = 12 * 3600
+    login_failures: int = 5
+    login_window_s: float = 15 * 60
+    #: an agent whose console is gone this long loses their assigned conversations to the queue
+    agent_away_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, var_dir: Path | None = None) -> "HandoffConfig":
@@ -200,7 +236,7 @@ class HandoffConfig:
         hours = business_hours_from_env(env)
         secret = service_secret(env, var_dir)
         return cls(
-            agents=parse_agents(raw_agents or DEV_AGENTS),
+            agents=with_supervisors(parse_agents(raw_agents or DEV_AGENTS), supervisors_from_env(env)),
             hours=hours,
             secret=secret,
             poll_interval_s=_float(env, "TANDEM_HANDOFF_POLL_S", 0.02),
@@ -209,6 +245,11 @@ class HandoffConfig:
             rasa_timeout_s=_float(env, "TANDEM_HANDOFF_RASA_TIMEOUT_S", 5.0),
             rasa_retries=int(_float(env, "TANDEM_HANDOFF_RASA_RETRIES", 2)),
             dev_agents=dev,
+            session_idle_s=_float(env, "TANDEM_HANDOFF_SESSION_IDLE_S", 30 * 60),
+            session_max_s=_float(env, "TANDEM_HANDOFF_SESSION_MAX_S", 12 * 3600),
+            login_failures=int(_float(env, "TANDEM_HANDOFF_LOGIN_FAILURES", 5)),
+            login_window_s=_float(env, "TANDEM_HANDOFF_LOGIN_WINDOW_S", 15 * 60),
+            agent_away_s=_float(env, "TANDEM_HANDOFF_AGENT_AWAY_S", 60.0),
         )
 
 

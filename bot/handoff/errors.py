@@ -29,3 +29,13 @@ class Unauthorized(HandoffError):
 
 class BadRequest(HandoffError):
     status = 400
+
+
+class TooManyAttempts(HandoffError):
+    """Throttled (failed logins): answered 429 with ``Retry-After``."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

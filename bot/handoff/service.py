@@ -41,6 +41,16 @@ logger = logging.getLogger(__name__)
 Notify = Callable[[], Awaitable[None]]
 
 
+def may_see(agent: AgentAccount, conv: Conversation) -> bool:
+    """What is an agent's: a conversation waiting (or left unassigned) in a queue they serve,
+    or one assigned to them, now or before; supervisors see every conversation."""
+    if agent.supervisor:
+        return True
+    if conv.agent is not None:
+        return conv.agent == agent.name
+    return agent.serves(conv.topic)
+
+
 class ConsoleHub:
     """Connected agent consoles. Publishing never raises: a dead socket is dropped."""
 
@@ -59,19 +69,30 @@ class ConsoleHub:
     def agents(self) -> list[AgentAccount]:
         return list({a.name: a for a in self._sockets.values()}.values())
 
-    async def publish(self, payload: dict[str, Any], topic: Topic | None = None, agent: str | None = None) -> None:
-        """To every console whose agent serves ``topic`` (or is ``agent``); all if both are None."""
-        targets = [
-            ws
-            for ws, acc in list(self._sockets.items())
-            if (topic is None and agent is None) or (topic is not None and acc.serves(topic)) or acc.name == agent
-        ]
-        if not targets:
+    async def publish(self, conv: Conversation, payload: dict[str, Any], *, also: Topic | None = None,
+                      withdraw: bool = False) -> None:
+        """``payload`` to every console whose agent may see ``conv`` (:func:`may_see`); with
+        ``withdraw``, the other agents of its queue (and of ``also``) hear only that it left
+        their list. Other agents hear nothing of it."""
+        sends: list[tuple[web.WebSocketResponse, dict[str, Any]]] = []
+        for ws, acc in list(self._sockets.items()):
+            if may_see(acc, conv):
+                sends.append((ws, payload))
+            elif withdraw and (acc.serves(conv.topic) or (also is not None and acc.serves(also))):
+                sends.append((ws, {"type": "withdrawn", "conversation_id": conv.id}))
+        if not sends:
             return
-        results = await asyncio.gather(*(ws.send_json(payload) for ws in targets), return_exceptions=True)
-        for ws, result in zip(targets, results):
+        results = await asyncio.gather(*(ws.send_json(body) for ws, body in sends), return_exceptions=True)
+        for (ws, _body), result in zip(sends, results):
             if isinstance(result, Exception):
                 logger.info("dropping a console socket: %s", result)
+                self.remove(ws)
+
+    async def close_agent(self, name: str) -> None:
+        """Close every console of ``name`` (they logged out)."""
+        for ws, acc in list(self._sockets.items()):
+            if acc.name == name:
+                await ws.close(code=4001, message=b"logged out")
                 self.remove(ws)
 
     async def close_all(self) -> None:
@@ -91,11 +112,13 @@ class HandoffService:
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _position_dirty: set[Topic] = field(default_factory=set)
     _position_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    #: agent name -> the timer started when their last console went away
+    _away_timers: dict[str, asyncio.Task[list[Conversation]]] = field(default_factory=dict)
 
     # -- reading --------------------------------------------------------------------------------
 
     def _visible(self, agent: AgentAccount, conv: Conversation) -> bool:
-        return agent.serves(conv.topic) or conv.agent == agent.name
+        return may_see(agent, conv)
 
     async def queue(self, agent: AgentAccount) -> list[dict[str, Any]]:
         now = utcnow()
@@ -108,7 +131,7 @@ class HandoffService:
         async with self.store.begin() as conn:
             conv = await self.store.get(conn, conv_id)
             if not self._visible(agent, conv):
-                raise Forbidden("this conversation is in a queue you don't serve")
+                raise Forbidden("this conversation is not yours: it is in a queue you don't serve or with another agent")
             local = await self.store.messages(conn, conv_id)
         transcript, source, warning = await self._transcript(conv, local)
         profile = await self.profiles.summary(conv.customer_id)
@@ -187,10 +210,9 @@ class HandoffService:
         async with self.store.begin() as conn:
             conv = await self.store.get(conn, conv_id)
             if not self._visible(agent, conv):
-                raise Forbidden("this conversation is in a queue you don't serve")
+                raise Forbidden("this conversation is not yours: it is in a queue you don't serve or with another agent")
             msg = await self.store.add_message(conn, conv_id, MessageKind.NOTE, text, agent.name)
-        await self.hub.publish({"type": "message", "conversation_id": conv_id, "message": msg.to_json()},
-                               conv.topic, conv.agent)  # the owner too, even outside the queue's team
+        await self.hub.publish(conv, {"type": "message", "conversation_id": conv_id, "message": msg.to_json()})
         return msg
 
     async def transfer(self, agent: AgentAccount, conv_id: int, topic_value: str) -> Conversation:
@@ -246,6 +268,51 @@ class HandoffService:
         if len(text) > self.config.max_text_chars:
             raise BadRequest(f"text is longer than {self.config.max_text_chars} characters")
         return text.strip()
+
+    # -- agents whose console went away -----------------------------------------------------------
+
+    def console_back(self, agent_name: str) -> None:
+        """The agent has a console again: whatever they had stays theirs."""
+        timer = self._away_timers.pop(agent_name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def console_gone(self, agent_name: str) -> None:
+        """The agent's last console closed: unless one comes back within ``agent_away_s``, their
+        assigned conversations go back to the queue (:meth:`agent_away`)."""
+        self.console_back(agent_name)
+
+        async def later() -> list[Conversation]:
+            await asyncio.sleep(self.config.agent_away_s)
+            if agent_name in self.hub.online_agents():
+                return []
+            self._away_timers.pop(agent_name, None)
+            return await self.agent_away(agent_name)
+
+        self._away_timers[agent_name] = asyncio.create_task(later(), name=f"handoff-away-{agent_name}")
+
+    async def agent_away(self, agent_name: str) -> list[Conversation]:
+        """Put ``agent_name``'s assigned conversations back at the front of their queues and tell
+        each chat customer (through Rasa, like an agent's message)."""
+        async with self.store.begin() as conn:
+            moved = await self.store.requeue_agent(conn, agent_name)
+        for conv in moved:
+            logger.info("conversation %s back in the %s queue: %s's console went away",
+                        conv.id, conv.topic.value, agent_name)
+            await self._after_change(conv)
+            if conv.mode is Mode.CHAT:
+                try:
+                    await self.rasa.send_bot_message(conv.sender_id, texts.agent_away(agent_name, conv.topic),
+                                                     extra={"handoff": True})
+                except RasaAPIError as exc:
+                    logger.error("could not tell %s their agent went away: %s", conv.sender_id, exc)
+        return moved
+
+    async def cancel_away_timers(self) -> None:
+        timers, self._away_timers = list(self._away_timers.values()), {}
+        for timer in timers:
+            timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
 
     async def agent_seen(self, agent: AgentAccount, online: bool = True) -> None:
         async with self.store.begin() as conn:
@@ -396,7 +463,7 @@ class HandoffService:
 
     async def _publish_message(self, conv: Conversation, msg: Message) -> None:
         payload = {"type": "message", "conversation_id": conv.id, "message": msg.to_json()}
-        await self.hub.publish(payload, conv.topic, conv.agent)
+        await self.hub.publish(conv, payload)
 
     async def _confirm_alternative(self, conv: Conversation, choice: Mode) -> None:
         identified = bool(conv.customer_id)
@@ -415,9 +482,8 @@ class HandoffService:
         if fresh is None:
             async with self.store.begin() as conn:
                 fresh = await self.store.get(conn, conv.id)
-        await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, fresh.topic, fresh.agent)
-        if also is not None and also is not fresh.topic:
-            await self.hub.publish({"type": "conversation", "conversation": fresh.to_json(utcnow())}, also)
+        await self.hub.publish(fresh, {"type": "conversation", "conversation": fresh.to_json(utcnow())},
+                               also=also if also is not fresh.topic else None, withdraw=True)
         self._position_dirty.add(fresh.topic)
         self._position_wakeup.set()
 

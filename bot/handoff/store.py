@@ -116,6 +116,18 @@ presence = sa.Table(
 )
 
 
+#: agents' console sessions (bot/handoff/auth.py): a hash of the session id, never the token
+sessions = sa.Table(
+    "handoff_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("agent", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+)
+
+
 def utcnow() -> datetime:
     """Naive UTC: portable across SQLite and PostgreSQL ``timestamp`` columns."""
     return datetime.utcnow()
@@ -439,6 +451,52 @@ class QueueStore:
             conn, conv.id, MessageKind.SYSTEM, f"{agent} transferred the conversation to {topic.value}"
         )
         return await self.get(conn, conv_id)
+
+    async def senders_of_customer(self, conn: AsyncConnection, customer_id: str) -> set[str]:
+        rows = await conn.execute(sa.select(conversations.c.sender_id).where(conversations.c.customer_id == customer_id))
+        return {r.sender_id for r in rows}
+
+    async def erase(self, conn: AsyncConnection, senders: Iterable[str], customer_id: str | None = None) -> dict[str, int]:
+        """Delete the handoffs of ``senders`` (and of ``customer_id``): queue rows, their
+        messages and agents' notes (a right-to-erasure request, ``bot/profile/erasure.py``)."""
+        where = conversations.c.sender_id.in_(sorted(set(senders)))
+        if customer_id:
+            where = sa.or_(where, conversations.c.customer_id == customer_id)
+        ids = [r.id for r in await conn.execute(sa.select(conversations.c.id).where(where))]
+        if not ids:
+            return {}
+        gone_messages = (await conn.execute(messages.delete().where(messages.c.conversation_id.in_(ids)))).rowcount
+        gone = (await conn.execute(conversations.delete().where(conversations.c.id.in_(ids)))).rowcount
+        return {messages.name: gone_messages or 0, conversations.name: gone or 0}
+
+    async def requeue_agent(self, conn: AsyncConnection, agent: str) -> list[Conversation]:
+        """Every conversation assigned to ``agent`` back to waiting, at the front of its queue
+        (before everyone waiting there, in the order the agent had them)."""
+        rows = (await conn.execute(
+            sa.select(conversations.c.id, conversations.c.topic)
+            .where(conversations.c.status == Status.ASSIGNED.value, conversations.c.agent == agent)
+            .order_by(conversations.c.sort_key.desc(), conversations.c.id.desc())
+        )).all()
+        moved = []
+        for row in rows:
+            front = (await conn.execute(
+                sa.select(sa.func.min(conversations.c.sort_key))
+                .where(conversations.c.status == Status.WAITING.value, conversations.c.topic == row.topic)
+            )).scalar()
+            values: dict[str, Any] = {"status": Status.WAITING.value, "agent": None, "assigned_at": None}
+            if front is not None:
+                values["sort_key"] = front - 1.0
+            result = await conn.execute(
+                conversations.update()
+                .where(conversations.c.id == row.id, conversations.c.status == Status.ASSIGNED.value,
+                       conversations.c.agent == agent)
+                .values(**values)
+            )
+            if result.rowcount == 1:
+                await self.add_message(conn, row.id, MessageKind.SYSTEM,
+                                       f"{agent}'s console disconnected: back at the front of the queue")
+                moved.append(await self.get(conn, row.id))
+        return moved
 
     async def finish(
         self, conn: AsyncConnection, conv_id: int, agent: str, status: Status, disposition: str | None

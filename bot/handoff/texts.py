@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from bot.handoff.intake import IntakeAnswer
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain" / "handoff.yml"
+#: the service's own responses beside handoff.yml (an agent whose console went away)
+AWAY_FILE = DOMAIN_FILE.with_name("handoff_away.yml")
 
 #: the team that serves each queue, as the customer reads it in {team}
 TEAM = {
@@ -40,9 +42,12 @@ EMAIL_PAYLOAD = "Answer me by e-mail"
 
 
 @lru_cache(maxsize=None)
-def _responses(path: Path = DOMAIN_FILE) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {name: variations[0]["text"] for name, variations in (data.get("responses") or {}).items()}
+def _responses(paths: tuple[Path, ...] = (DOMAIN_FILE, AWAY_FILE)) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        found.update({name: variations[0]["text"] for name, variations in (data.get("responses") or {}).items()})
+    return found
 
 
 def variables_of(name: str) -> set[str]:
@@ -106,6 +111,10 @@ def handed_back(agent: str) -> str:
 
 def closed(agent: str) -> str:
     return render("utter_handoff_closed_by_agent", agent=agent_name(agent))
+
+
+def agent_away(agent: str, topic: Topic) -> str:
+    return render("utter_handoff_agent_away", agent=agent_name(agent), team=TEAM[topic])
 
 
 def callback_confirmed(identified: bool) -> str:

@@ -94,12 +94,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
-def _supervisor(request: web.Request) -> str:
+async def _supervisor(request: web.Request) -> str:
     """The caller's agent name if a supervisor; 401 without a valid session, 403 without the role."""
     from bot.handoff.app import AUTH  # the console's sessions (imported here: app.py imports us)
 
     header = request.headers.get("Authorization", "")
-    account = request.app[AUTH].verify(header[7:] if header.startswith("Bearer ") else None)
+    account = await request.app[AUTH].verify(header[7:] if header.startswith("Bearer ") else None)
     if account.name not in request.app[SUPERVISORS]:
         raise web.HTTPForbidden(text='{"error": "Forbidden", "message": "the supervisor view needs the supervisor role"}',
                                 content_type="application/json")
@@ -126,20 +126,20 @@ async def page(_request: web.Request) -> web.FileResponse:
 
 
 async def report_json(request: web.Request) -> web.Response:
-    _supervisor(request)
+    await _supervisor(request)
     rep = await build_report(request.app[ENGINE], _filters(request))
     return web.json_response(rep.to_json())
 
 
 async def report_csv(request: web.Request) -> web.Response:
-    _supervisor(request)
+    await _supervisor(request)
     rep = await build_report(request.app[ENGINE], _filters(request))
     return web.Response(text=as_csv(rep), content_type="text/csv", headers={
         "Content-Disposition": 'attachment; filename="tandem-insights.csv"'})
 
 
 async def plot(request: web.Request) -> web.Response:
-    _supervisor(request)
+    await _supervisor(request)
     name = request.match_info["name"]
     if name not in PLOTS:
         raise web.HTTPNotFound(text=f'{{"error": "NotFound", "message": "plots are {", ".join(PLOTS)}"}}',
@@ -153,14 +153,14 @@ async def plot(request: web.Request) -> web.Response:
 
 
 async def inbox(request: web.Request) -> web.Response:
-    _supervisor(request)
+    await _supervisor(request)
     entries = await open_entries(request.app[ENGINE])
     groups = await asyncio.get_running_loop().run_in_executor(None, group, entries)
     return web.json_response({"messages": len(entries), "groups": [g.to_json() for g in groups]})
 
 
 async def inbox_label(request: web.Request) -> web.Response:
-    who = _supervisor(request)
+    who = await _supervisor(request)
     try:
         body = await request.json()
         ids = [int(i) for i in body["ids"]]

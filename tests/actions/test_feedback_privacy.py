@@ -133,6 +133,9 @@ async def test_forget_me_records_the_erasure_request(conversation, repo) -> None
     messages = await conversation.run(ActionForgetMe())
     clean(messages)
     assert messages[0].startswith("I've started an erasure request")
+    # what the erasure keeps, and why (she has invoices within the tax retention period)
+    assert ("utter_erasure_what_is_kept_invoices", {"years": "10"}) in conversation.responses
+    assert any("By law we must keep your invoices for 10 years" in m for m in messages)
     statement = three_parts(messages)
     assert re.search(r"with reference R-[0-9A-F]{8};", statement)  # the one reference format
     assert "by Monday 14 December" in statement

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
@@ -19,6 +20,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sanic import Sanic, response as sanic_response
+
+from bot.rasa_server import unquote_conversation_id
 
 from bot.handoff.app import CONSUMER, SERVICE, create_app
 from bot.handoff.config import BusinessHours, HandoffConfig, parse_agents
@@ -27,6 +31,34 @@ from tests.conftest import isolated_settings
 from tests.handoff.live import AGENTS as LIVE_AGENTS
 
 AGENTS = "alice:pw-a,bob:pw-b:orders,carol:pw-c:complaints+account"
+
+
+def _rasa_router() -> Any:
+    """Sanic's router with the routes of Rasa's HTTP API the service calls (``rasa/server.py``
+    declares them the same way), finalized once."""
+    app = Sanic("rasa_paths_stand_in")
+
+    async def never(_request: Any, conversation_id: str) -> Any:  # pragma: no cover - never served
+        return sanic_response.text(conversation_id)
+
+    app.add_route(never, "/conversations/<conversation_id:path>/tracker/events", methods=["POST"])
+    app.add_route(never, "/conversations/<conversation_id:path>/tracker", methods=["GET"])
+    app.router.finalize()
+    return app.router
+
+
+_RASA_ROUTER = _rasa_router()
+
+
+async def rasa_conversation_id(method: str, raw_path: str, *, decode: bool = True) -> str:
+    """The conversation a request path reaches in Rasa: Sanic matches the raw, still
+    percent-encoded path and does not decode ``:path`` parameters; ``bot/rasa_server.py``'s
+    middleware decodes them once (``decode=False``: Rasa without it, as before issue 10)."""
+    _route, _handler, params = _RASA_ROUTER.get(raw_path, method, None)
+    request = SimpleNamespace(_match_info=dict(params))
+    if decode:
+        await unquote_conversation_id(request)
+    return request._match_info["conversation_id"]
 
 
 @dataclass
@@ -39,6 +71,11 @@ class RasaStandIn:
     delivered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     fail_next: int = 0
     paused: dict[str, bool] = field(default_factory=dict)
+    #: False: behave like Rasa before ``bot/rasa_server.py`` decoded conversation ids
+    decode_ids: bool = True
+
+    def __repr__(self) -> str:
+        return f"RasaStandIn({len(self.trackers)} conversations)"
 
     def publish(self, sender: str, event: dict[str, Any]) -> None:
         event = {"sender_id": sender, "timestamp": time.time(), **event}
@@ -48,6 +85,10 @@ class RasaStandIn:
         elif event["event"] == "resume":
             self.paused[sender] = False
         self.broker.publish(event)
+
+    def publish_all(self, sender: str, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.publish(sender, event)
 
     def customer_says(self, sender: str, text: str) -> None:
         self.publish(sender, {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}},
@@ -70,18 +111,20 @@ class RasaStandIn:
             return web.json_response({"message": "simulated outage"}, status=503)
         assert request.query.get("output_channel") == "latest"
         assert request.query.get("execute_side_effects") == "true"
-        sender = request.match_info["sender"]
+        sender = await rasa_conversation_id("POST", request.raw_path.split("?")[0], decode=self.decode_ids)
         events = await request.json()
+        # in a thread, as Rasa's broker is another process: a synchronous SQLite write on the
+        # test's event loop would wait for the consumer's read, which waits for that loop
         for ev in events:
-            self.publish(sender, ev)
             if ev["event"] == "bot":
                 self.delivered.setdefault(sender, []).append(ev)
+        await asyncio.to_thread(self.publish_all, sender, events)
         return web.json_response({"sender_id": sender})
 
     async def tracker(self, request: web.Request) -> web.Response:
         if request.query.get("token") != self.token:
             return web.json_response({"message": "bad token"}, status=401)
-        sender = request.match_info["sender"]
+        sender = await rasa_conversation_id("GET", request.raw_path.split("?")[0], decode=self.decode_ids)
         return web.json_response({"sender_id": sender, "events": self.trackers.get(sender, [])})
 
     async def hello(self, _request: web.Request) -> web.Response:
@@ -89,8 +132,8 @@ class RasaStandIn:
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_post("/conversations/{sender}/tracker/events", self.append_events)
-        app.router.add_get("/conversations/{sender}/tracker", self.tracker)
+        app.router.add_post("/conversations/{path:.+}/tracker/events", self.append_events)
+        app.router.add_get("/conversations/{path:.+}/tracker", self.tracker)
         app.router.add_get("/", self.hello)
         return app
 
@@ -178,6 +221,9 @@ class Handoff:
     client: TestClient
     rasa: RasaStandIn
     app: web.Application
+
+    def __repr__(self) -> str:  # short: hypothesis prints the fixtures of a failing example
+        return f"Handoff({self.url})"
 
     async def login(self, name: str) -> dict[str, str]:
         pw = {"alice": "pw-a", "bob": "pw-b", "carol": "pw-c"}[name]

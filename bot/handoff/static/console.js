@@ -221,6 +221,12 @@ function onEvent(msg) {
     state.convs.set(msg.conversation.id, msg.conversation);
     if (msg.conversation.id === shown()) { showStatus(msg.conversation); updateButtons(); }
     if (msg.conversation.id === state.selected) loadSelected();
+  } else if (msg.type === "withdrawn") {  // taken by another agent: no longer ours to see
+    state.convs.delete(msg.conversation_id);
+    if (msg.conversation_id === state.selected) {
+      state.selected = null;
+      $("detail-body").hidden = true; delete $("detail-body").dataset.id; $("detail-placeholder").hidden = false;
+    }
   } else if (msg.type === "message") {
     if (msg.conversation_id === state.selected) loadSelected();
     else if (msg.message.kind === "customer" && state.convs.has(msg.conversation_id)) {
@@ -259,6 +265,10 @@ function start(agent, skills) {
 }
 
 function logout() {
+  // the server revokes the session: the token is refused from now on, wherever it was copied
+  if (state.token) {
+    fetch("/api/logout", { method: "POST", headers: { Authorization: `Bearer ${state.token}` } }).catch(() => {});
+  }
   sessionStorage.removeItem("tandem.token"); sessionStorage.removeItem("tandem.agent");
   const ws = state.ws;
   Object.assign(state, { token: null, agent: null, ws: null, selected: null, convs: new Map(), drafts: new Map() });
