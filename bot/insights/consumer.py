@@ -77,6 +77,10 @@ INTERESTING = ('"event": "user"', '"event": "slot"', '"event": "action"', '"even
 REQUEST_OVERLAP = timedelta(minutes=10)
 
 
+#: PostgreSQL advisory lock held by a pass while it writes facts
+FACTS_LOCK = 1407202614
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -92,8 +96,14 @@ async def get_cursor(conn: AsyncConnection, name: str, *, lock: bool = False) ->
     the cursor and everything the transaction then reads and writes happen under it. A no-op
     ``UPDATE`` does that on both databases: it locks the row on PostgreSQL, and on SQLite it
     starts the write transaction (Python's sqlite3 module begins one only at the first write, so
-    reads before it would see a snapshot another consumer may already have changed)."""
+    reads before it would see a snapshot another consumer may already have changed). On
+    PostgreSQL it also takes :data:`FACTS_LOCK`, so passes of different sources do not interleave."""
     if lock:
+        if conn.dialect.name == "postgresql":
+            # one writer of facts at a time across consumers, as SQLite has anyway: the broker and
+            # the queue both write a handoff's row, and two passes inserting the same key at once
+            # would collide (a statement after the lock sees what the other committed)
+            await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({FACTS_LOCK})"))
         touched = await conn.execute(
             t.cursor.update().where(t.cursor.c.name == name).values(position=t.cursor.c.position))
         if touched.rowcount == 0:
