@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_tables
 from bot.db import make_engine as shared_make_engine
+from bot.insights.fold import QUIET_S
 from bot.insights.schema import metadata
 from bot.settings import ROOT, Settings
 
@@ -40,6 +41,8 @@ class InsightsSettings:
     handoff_url: str
     profile_url: str
     reports_dir: Path
+    #: a queued customer silent this long (seconds) went quiet; None: never
+    quiet_s: float | None = QUIET_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InsightsSettings":
@@ -56,4 +59,20 @@ class InsightsSettings:
             handoff_url=base.handoff_db_url,
             profile_url=base.profile_db_url,
             reports_dir=Path(env.get("TANDEM_REPORTS_DIR") or ROOT / "reports"),
+            quiet_s=quiet_from_env(env),
         )
+
+
+def quiet_from_env(env: Mapping[str, str]) -> float | None:
+    """``TANDEM_INSIGHTS_QUIET_S``: seconds of silence after which a queued customer went quiet
+    (default 600; 0 turns it off). Anything else is refused with a clear error."""
+    raw = (env.get("TANDEM_INSIGHTS_QUIET_S") or "").strip()
+    if not raw:
+        return QUIET_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"TANDEM_INSIGHTS_QUIET_S must be a number of seconds (0 turns it off), not {raw!r}")
+    return value or None
