@@ -35,12 +35,13 @@ async def _figures(http: aiohttp.ClientSession, base: str, headers: dict[str, st
     return {k: data[k] for k in KEYS}
 
 
-async def _settled(http: aiohttp.ClientSession, base: str, headers: dict[str, str]) -> dict[str, Any]:
+async def _settled(http: aiohttp.ClientSession, base: str, headers: dict[str, str], figures: Any = _figures,
+                   ) -> dict[str, Any]:
     """The report once the consumer (every 5 s in the service) has nothing new for a full pass."""
-    last = await _figures(http, base, headers)
+    last = await figures(http, base, headers)
     for _ in range(20):
         await asyncio.sleep(6)
-        now = await _figures(http, base, headers)
+        now = await figures(http, base, headers)
         if now == last:
             return now
         last = now
@@ -98,17 +99,6 @@ async def _demo_figures(http: aiohttp.ClientSession, base: str, headers: dict[st
             "with_comment": ratings["with_comment"], "distribution": ratings["distribution"]}
 
 
-async def _demo_settled(http: aiohttp.ClientSession, base: str, headers: dict[str, str]) -> dict[str, Any]:
-    last = await _demo_figures(http, base, headers)
-    for _ in range(20):
-        await asyncio.sleep(6)
-        now = await _demo_figures(http, base, headers)
-        if now == last:
-            return now
-        last = now
-    raise AssertionError("the insights consumer never settled")
-
-
 async def test_demo_replay_is_counted_exactly_and_adds_nothing_the_second_time(running_stack: Any, tmp_path: Any) -> None:
     """Ten demo conversations (seed 358: contained ones with an out-of-scope message, an invoice
     copy request, and handoffs served, handed back, left while queued and closed as no
@@ -121,16 +111,16 @@ async def test_demo_replay_is_counted_exactly_and_adds_nothing_the_second_time(r
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         async with http.post(f"{base}/api/login", json={"name": "alice", "password": "alice"}) as r:
             alice = {"Authorization": f"Bearer {(await r.json())['token']}"}
-        before = await _demo_settled(http, base, alice)
+        before = await _settled(http, base, alice, _demo_figures)
         tally = await Replay(settings, record=record).run(plans(10, seed=358))
         assert tally.failed == [] and (tally.conversations, tally.skipped) == (10, 0)
         # what seed 358 asks for (a handoff the policy or NLU did not produce would show here)
         assert (tally.handoffs, tally.accepted, tally.abandoned, tally.handed_back) == (6, 5, 2, 1)
-        after = await _demo_settled(http, base, alice)
+        after = await _settled(http, base, alice, _demo_figures)
 
         again = await Replay(settings, record=record).run(plans(10, seed=358))
         assert (again.conversations, again.skipped, again.handoffs) == (0, 10, 0)
-        assert await _demo_settled(http, base, alice) == after
+        assert await _settled(http, base, alice, _demo_figures) == after
 
     delta = {k: after[k] - before[k] for k in KEYS}
     assert delta == {"conversations": 10, "contained": 10 - tally.handoffs, "handoffs": tally.handoffs,
