@@ -326,6 +326,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"starting {', '.join(stack.services)} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
     stack.start()
     print(_banner(settings, stack), flush=True)
+    demo = _start_insights_demo(settings, stack)
     stopping = threading.Event()
 
     def _stop(*_: object) -> None:
@@ -338,8 +339,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         pass
     finally:
         print("stopping ...", flush=True)
+        if demo is not None and demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGTERM)
+            demo.wait(timeout=10)
         stack.stop()
     return 0
+
+
+def _start_insights_demo(settings: Settings, stack: Stack) -> subprocess.Popen[bytes] | None:
+    """Replay the supervisor view's demo conversations in the background (``python -m bot
+    insights demo``: through Rasa and the agent API, about five minutes on first start), so the view
+    is not empty. Only with the development agents and the whole stack. The replay skips what
+    ``var/insights_demo.json`` says it did: a later start finishes an interrupted one or adds
+    nothing. ``TANDEM_INSIGHTS_DEMO=0`` turns it off."""
+    env = stack.env
+    if env.get("TANDEM_INSIGHTS_DEMO", "1") == "0" or env.get("TANDEM_AGENTS") or set(stack.services) != set(ALL_SERVICES):
+        return None
+    log = settings.var_dir / "logs" / "insights-demo.log"
+    if not (settings.var_dir / "insights_demo.json").exists():
+        print(f"Replaying demo conversations for the supervisor view in the background (log {log}; "
+              "they pass through the agent console as alice and bob; TANDEM_INSIGHTS_DEMO=0 skips it).", flush=True)
+    with open_private(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "insights", "demo"], cwd=stack.root, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, umask=PRIVATE_UMASK,
+        )
 
 
 def cmd_shell(args: argparse.Namespace) -> int:

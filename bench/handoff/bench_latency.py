@@ -312,6 +312,9 @@ async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, s
             "missing_customer_lines": sum(t not in board.lines for t in customer_lines),
         }
 
+        if not getattr(args, "stress", True):
+            return results  # the load model only (bench/insights/bench_cpu.py)
+
         # 3. reply burst
         burst = await asyncio.gather(*(reply(c, f"burst {uuid.uuid4().hex[:8]}") for c in crowd))
         results["stress_reply_burst"] = {**summary([b for b in burst if b is not None]),

@@ -23,11 +23,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db import make_engine
 from bot.handoff.service import HandoffService, Notify
-from bot.handoff.store import make_engine
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +43,13 @@ INTERESTING = ('"event": "slot"', '"event": "user"', '"event": "bot"', '"event":
                '"event": "restart"', '"event": "session_started"')
 
 
-def async_url(url: str) -> str:
-    """Rasa's broker URL is synchronous (``sqlite:///``, ``postgresql://``); read it asynchronously."""
-    parsed = make_url(url)
-    driver = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}.get(parsed.get_backend_name())
-    if driver and parsed.get_driver_name() != driver:
-        parsed = parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}")
-    return parsed.render_as_string(hide_password=False)
-
-
 def broker_engine(url: str) -> AsyncEngine:
     """Read access to Rasa's broker database. An SQLite file is Rasa's: it is opened as Rasa left
     it (no journal-mode change, which, made beside Rasa's own connection, was seen to leave a
     reader with "database disk image is malformed"), and with a fresh connection per read (a
     connection kept from before Rasa created the file keeps an empty view of it). The file watch
     keeps those reads rare."""
-    parsed = make_url(async_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        return create_async_engine(parsed, future=True, poolclass=NullPool, connect_args={"timeout": 15})
-    return make_engine(parsed.render_as_string(hide_password=False))
+    return make_engine(url, readonly=True)
 
 
 class FileWatch:

@@ -17,15 +17,14 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.db import create_tables, cursor_table, is_postgres
+from bot.db import make_engine as shared_make_engine
 
 from bot.handoff import routing
 from bot.handoff.errors import Conflict, NotFound
@@ -98,13 +97,7 @@ messages = sa.Table(
     sa.Column("event_id", sa.BigInteger),
 )
 
-cursors = sa.Table(
-    "handoff_cursor",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("last_event_id", sa.BigInteger, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-)
+cursors = cursor_table("handoff_cursor", metadata, position="last_event_id")
 
 presence = sa.Table(
     "handoff_agents",
@@ -134,41 +127,27 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite files get their directory, WAL, a busy timeout and one pooled
-    connection.
+    """An async engine for the queue (``bot.db.make_engine``): SQLite files get WAL, a busy
+    timeout, foreign keys and one pooled connection.
 
-    WAL lets the action server read queue estimates while the service writes; the busy timeout
-    turns brief lock contention into a short wait instead of an error.
+    One connection per process: SQLite has a single writer anyway, so concurrent writers would
+    only meet in its busy handler, which sleeps in steps of up to 100 ms; queued on the pool
+    instead, the next transaction starts at once. WAL lets readers run beside the writer.
     """
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 15})
-        if parsed.database and parsed.database != ":memory:":
-            # One pooled connection per process. SQLAlchemy 1.4's aiosqlite default (NullPool)
-            # opens a connection and a thread per transaction, and SQLite has a single writer
-            # anyway: concurrent writers only meet in its busy handler, which sleeps in steps of
-            # up to 100 ms. Queued on the pool instead, the next transaction starts at once.
-            kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
-            kwargs.setdefault("pool_size", 1)
-            kwargs.setdefault("max_overflow", 0)
-            kwargs.setdefault("pool_timeout", 30)
-    engine = create_async_engine(url, future=True, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
+    return shared_make_engine(url, pool_size=1, max_overflow=0, foreign_keys=True, **kwargs)
 
-        @sa_event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a commit survives a crash of any process; only a power cut can
-            # lose the last commits (then the broker cursor rolls back with them: re-applied).
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=15000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
 
-    return engine
+async def _add_missing_columns(conn: AsyncConnection) -> None:
+    """Columns a queue database made by an earlier version lacks."""
+    columns = await conn.run_sync(
+        lambda sync: {c["name"] for c in sa.inspect(sync).get_columns(conversations.name)}
+    )
+    if "request_event_id" not in columns:
+        await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN request_event_id BIGINT"))
+        await conn.execute(conversations.update().values(request_event_id=0))
+    for name, sql_type in (("channel", "VARCHAR(32)"), ("first_message", "VARCHAR(255)")):
+        if name not in columns:
+            await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN {name} {sql_type}"))
 
 
 def _row_to_conversation(row: Any) -> Conversation:
@@ -229,27 +208,15 @@ class QueueStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.is_postgres = engine.dialect.name == "postgresql"
+        self.is_postgres = is_postgres(engine)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "QueueStore":
         return cls(make_engine(url, **kwargs))
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            if self.is_postgres:  # replicas starting together: one creates, the others wait
-                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7420730142)"))
-            await conn.run_sync(metadata.create_all)
-            columns = await conn.run_sync(
-                lambda sync: {c["name"] for c in sa.inspect(sync).get_columns(conversations.name)}
-            )
-            # columns a database made by an earlier version lacks
-            if "request_event_id" not in columns:
-                await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN request_event_id BIGINT"))
-                await conn.execute(conversations.update().values(request_event_id=0))
-            for name, sql_type in (("channel", "VARCHAR(32)"), ("first_message", "VARCHAR(255)")):
-                if name not in columns:
-                    await conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN {name} {sql_type}"))
+        # replicas starting together: one creates, the others wait on the advisory lock
+        await create_tables(self.engine, metadata, lock_key=7420730142, upgrade=_add_missing_columns)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -1,4 +1,4 @@
-"""``python -m bot insights ...``: consume, report, inbox, label, export-nlu.
+"""``python -m bot insights ...``: consume, report, inbox, label, export-nlu, demo.
 
 ``consume`` fills the reporting tables from Rasa's event broker, the handoff queue and the
 profile store's process requests (``--follow`` keeps polling); ``report`` consumes what is new
@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -60,10 +61,48 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     lab.add_argument("--by", default="supervisor", help="who labels (recorded)")
     lab.set_defaults(func=_label)
 
+    demo = sub.add_parser("demo", help="replay seeded demo conversations through the running stack (idempotent)")
+    demo.add_argument("--count", type=int, default=None, help="how many conversations (default 300)")
+    demo.add_argument("--seed", type=int, default=None, help="which set (default 14); a new seed adds new ones")
+    demo.add_argument("--agent", action="append", default=[], metavar="NAME:PASSWORD",
+                      help="agent accounts the demo logs in as (default: the development agents)")
+    demo.add_argument("--concurrency", type=int, default=4, help="conversations at once")
+    demo.set_defaults(func=_demo)
+
     export = sub.add_parser("export-nlu", help="write labelled messages as Rasa NLU YAML for review")
     export.add_argument("--out", type=Path, help="file to write (default: reports/inbox_nlu.yml)")
     export.set_defaults(func=_export)
     parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.insights.demo import DEFAULT_COUNT, SEED, DemoError, Replay, plans
+    from bot.settings import apply_rasa_env
+
+    agents = {}
+    for item in args.agent:
+        name, sep, password = item.partition(":")
+        if not sep or not name or not password:
+            print(f"--agent takes NAME:PASSWORD, not {item!r}", file=sys.stderr)
+            return 2
+        agents[name] = password
+    count = DEFAULT_COUNT if args.count is None else args.count
+    if count < 1 or args.concurrency < 1:
+        print("--count and --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    todo = plans(count, SEED if args.seed is None else args.seed)
+    replay = Replay(apply_rasa_env(), agents=agents or None, concurrency=args.concurrency)
+    started = time.monotonic()
+    try:
+        tally = asyncio.run(replay.run(todo))
+    except DemoError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"demo: the stack is not reachable ({exc}); start it with `make run`", file=sys.stderr)
+        return 1
+    print(json.dumps({**tally.to_json(), "seconds": round(time.monotonic() - started, 1)}))
+    return 1 if tally.failed else 0
 
 
 def _settings():  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,9 +36,13 @@ from bot.insights.fold import (
     CLOSED,
     HANDED_BACK,
     OPEN_OUTCOMES,
+    QUIET_S,
+    WAITING,
+    WENT_QUIET,
     ConversationFact,
     Fold,
     HandoffFact,
+    quiet_since,
     reason_code,
     wait_bucket,
 )
@@ -70,11 +74,14 @@ profile_requests = sa.Table(
 )
 
 BROKER, QUEUE, REQUESTS = "rasa_events", "handoff_queue", "process_requests"
+#: the went-quiet sweep's lock row in ``ins_cursor`` (its position is unused)
+QUIET = "quiet_sweep"
 #: events that can change a report; the rest only move the cursor (cheap substring test first)
 INTERESTING = ('"event": "user"', '"event": "slot"', '"event": "action"', '"event": "bot"', '"event": "resume"',
                '"event": "pause"', '"event": "restart"', '"event": "session_started"')
 #: process requests are re-read this far behind the newest one seen (clock skew between writers)
 REQUEST_OVERLAP = timedelta(minutes=10)
+
 
 
 def utcnow() -> datetime:
@@ -268,6 +275,10 @@ class InsightsConsumer:
     queue: AsyncEngine | None = None
     profiles: AsyncEngine | None = None
     batch_size: int = 500
+    #: a queued customer silent this long (seconds) went quiet: abandoned (None: never)
+    quiet_s: float | None = QUIET_S
+    #: the present, naive UTC (tests replaying a past day pass their own)
+    clock: Callable[[], datetime] = utcnow
     last_error: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -277,7 +288,7 @@ class InsightsConsumer:
         return cls(
             make_engine(settings.db_url), broker=None if amqp else make_engine(settings.broker_url, readonly=True),
             queue=make_engine(settings.handoff_url, readonly=True),
-            profiles=make_engine(settings.profile_url, readonly=True), **kwargs,
+            profiles=make_engine(settings.profile_url, readonly=True), **{"quiet_s": settings.quiet_s, **kwargs},
         )
 
     async def setup(self) -> None:
@@ -298,6 +309,7 @@ class InsightsConsumer:
                     break
         if self.profiles is not None:
             done[REQUESTS] = await self._guarded(REQUESTS, self.requests_pass, self.profiles)
+        await self.quiet_pass()
         await refresh(self.engine)
         return done
 
@@ -358,7 +370,7 @@ class InsightsConsumer:
         async with self.engine.begin() as conn:
             if await get_cursor(conn, BROKER, lock=True) != start:
                 return 0  # another consumer applied this batch meanwhile
-            fold = Fold()
+            fold = Fold(quiet_s=self.quiet_s)
             for conv in await load_current(conn, sorted({s for _i, s, _e in events})):
                 fold.load(conv)
             for event_id, sender, event in events:
@@ -431,6 +443,42 @@ class InsightsConsumer:
             days.add(h.day)
         await mark_days(conn, days)
 
+    async def quiet_pass(self) -> int:
+        """Handoffs whose customer went quiet while queued (no message, no agent for ``quiet_s``)
+        and about which no later event told the fold: abandoned when the time ran out. Runs after
+        the queue pass, so an acceptance the queue knows of is already here. Returns how many."""
+        if self.quiet_s is None:
+            return 0
+        now = self.clock()
+        h = t.handoff
+        async with self.engine.begin() as conn:
+            candidates = (await conn.execute(
+                sa.select(h.c.id).where(h.c.outcome == WAITING, h.c.accepted_at.is_(None),
+                                        h.c.requested_at < now - timedelta(seconds=self.quiet_s))
+            )).scalars().all()
+            if not candidates:
+                return 0
+            await get_cursor(conn, QUIET, lock=True)  # the write lock, then read again under it
+            rows = (await conn.execute(
+                sa.select(h).where(h.c.id.in_(candidates), h.c.outcome == WAITING, h.c.accepted_at.is_(None))
+            )).all()
+            conv_ids = sorted({r.conversation_id for r in rows if r.conversation_id is not None})
+            convs = {r.id: _conv_from_row(r) for r in await conn.execute(
+                sa.select(t.conversation).where(t.conversation.c.id.in_(conv_ids)))} if conv_ids else {}
+            days: set[date] = set()
+            gone_quiet = 0
+            for row in rows:
+                fact = _handoff_from_row(row)
+                gone = quiet_since(fact, convs.get(row.conversation_id), now, self.quiet_s)
+                if gone is None:
+                    continue
+                fact.end(gone, ABANDONED, WENT_QUIET)
+                await conn.execute(h.update().where(h.c.id == fact.id).values(**_handoff_values(fact)))
+                days.add(fact.day)
+                gone_quiet += 1
+            await mark_days(conn, days)
+        return gone_quiet
+
     async def requests_pass(self) -> int:
         """Process requests the bot started (refund, cancellation, address change...)."""
         assert self.profiles is not None
@@ -474,13 +522,18 @@ class InsightsConsumer:
 
 
 def _apply_queue_state(h: HandoffFact, row: Any, first_reply: datetime | None) -> None:
-    """The queue's view of a handoff: when an agent accepted it, when and how it ended."""
+    """The queue's view of a handoff: when an agent accepted it, when and how it ended. A customer
+    who went quiet before an agent came stays abandoned whatever the queue does next."""
     if row.assigned_at is not None:
         h.accept(row.assigned_at)
     if first_reply is not None and (h.first_reply_at is None or first_reply < h.first_reply_at):
-        h.first_reply_at = first_reply
         if h.accepted_at is None:
             h.accept(first_reply)
+        if h.went_quiet:
+            return
+        h.first_reply_at = first_reply
+    if h.went_quiet:
+        return
     status = row.status
     if status == "assigned" and h.outcome == "waiting":
         h.outcome = ACCEPTED

@@ -16,7 +16,11 @@ Definitions (the report's glossary, ``bot/insights/README.md``, repeats them):
 * an agent's first reply is the first bot event with ``metadata.agent`` after the handoff; it
   also proves acceptance when the queue has not told us yet;
 * a handoff still waiting when the customer restarts or starts a new session was **abandoned**
-  (the queue consumer adds closures without an agent, and ``no_response`` dispositions);
+  (the queue consumer adds closures without an agent, and ``no_response`` dispositions), and so
+  was one whose customer **went quiet**: no customer message and no agent for ``quiet_s``
+  seconds (the fold sees it when the next message or agent comes later; the consumer's sweep
+  when nothing comes); an agent who accepts later does not change that, one who had accepted
+  earlier (the queue may tell it after the fold's guess) does;
 * ``EXTERNAL_*`` intents are follow-ups the bot sent, not customer turns;
 * ``csat_rating`` (1-5) and ``csat_comment`` slots are the post-chat rating.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from bot.insights.mask import mask
@@ -42,6 +46,10 @@ FALLBACK_INTENT = "nlu_fallback"
 OOS_INTENT = "out_of_scope"
 EXTERNAL_PREFIX = "EXTERNAL_"
 GENERAL_TOPIC = "general"
+#: disposition of a handoff abandoned because its customer went quiet while queued
+WENT_QUIET = "went_quiet"
+#: default inactivity (seconds) after which a queued customer counts as gone
+QUIET_S = 600.0
 
 #: outcomes of a handoff; the first two are still open
 WAITING, ACCEPTED, HANDED_BACK, CLOSED, ABANDONED = "waiting", "accepted", "handed_back", "closed", "abandoned"
@@ -118,7 +126,16 @@ class HandoffFact:
     def handle_s(self) -> float | None:
         return _seconds(self.accepted_at, self.ended_at)
 
+    @property
+    def went_quiet(self) -> bool:
+        return self.outcome == ABANDONED and self.disposition == WENT_QUIET
+
     def accept(self, at: datetime) -> None:
+        if self.went_quiet:
+            if self.ended_at is not None and at > self.ended_at:
+                return  # the customer had gone before an agent came
+            # an agent had come in time (the queue tells it after the fold guessed): not quiet
+            self.outcome, self.disposition, self.ended_at = WAITING, None, None
         if self.accepted_at is None or at < self.accepted_at:
             self.accepted_at = at
         if self.outcome == WAITING:
@@ -211,6 +228,8 @@ class Fold:
     days: set[date] = field(default_factory=set)
     #: stored handoff rows found to duplicate another (see ``_drop_shadow``): delete them
     dropped: list[int] = field(default_factory=list)
+    #: inactivity after which a queued customer went quiet (None: never)
+    quiet_s: float | None = QUIET_S
 
     def load(self, conv: ConversationFact) -> None:
         conv.changed = False
@@ -299,6 +318,8 @@ class Fold:
             return
         conv = self._conversation(sender_id, at)
         conv.state.pop("session_start", None)
+        self._check_quiet(conv, at)
+        conv.state["customer_at"] = at.isoformat()
         if not conv.channel and channel:
             conv.channel = channel[:64]
         if conv.paused:
@@ -393,7 +414,7 @@ class Fold:
             latest = conv.latest_handoff()
             if _open(latest) and latest is not None and "#" not in latest.key:
                 return  # a repeated request: the queue keeps the sender's open entry and its id
-            h = latest if _open(latest) else None
+            h = latest if _open(latest) or _provisional_quiet(latest) else None
         if h is None:  # a request without the action event (or after it was consumed elsewhere)
             h = self._new_handoff(conv, hid, at, reason, topic)
         h.key, h.reason, h.topic, h.changed = hid, reason, topic, True
@@ -406,7 +427,7 @@ class Fold:
         (keyed ``sender#event``). The request's slot names the queue's id: the provisional entry
         is the same request, so what only the broker knew moves to ``h`` and the entry goes."""
         shadow = next((x for x in reversed(conv.handoff_list)
-                       if x is not h and "#" in x.key and _open(x)), None)
+                       if x is not h and "#" in x.key and (_open(x) or x.went_quiet)), None)
         if shadow is None:
             return
         conv.handoff_list.remove(shadow)
@@ -423,6 +444,7 @@ class Fold:
         if not meta.get("agent"):
             return
         conv = self._conversation(sender_id, at)
+        self._check_quiet(conv, at)
         h = conv.latest_handoff()
         if h is None or h.outcome not in OPEN_OUTCOMES:
             return
@@ -432,6 +454,37 @@ class Fold:
             h.accept(at)
         h.changed = True
         self.days.add(h.day)
+
+
+    def _check_quiet(self, conv: ConversationFact, at: datetime) -> None:
+        """A customer message or an agent arrives at ``at``: if the customer had been quiet longer
+        than ``quiet_s`` while still queued, the handoff was abandoned when that time ran out."""
+        h = conv.latest_handoff()
+        if h is None or self.quiet_s is None:
+            return
+        gone = quiet_since(h, conv, at, self.quiet_s)
+        if gone is not None:
+            h.end(gone, ABANDONED, WENT_QUIET)
+            self.days.add(h.day)
+
+
+def quiet_since(h: HandoffFact, conv: ConversationFact | None, now: datetime, quiet_s: float) -> datetime | None:
+    """When ``h``'s customer went quiet, if they did by ``now``: still queued (no agent yet) and no
+    customer message for more than ``quiet_s`` seconds since the request or their last message."""
+    if h.outcome != WAITING or h.accepted_at is not None:
+        return None
+    last = h.requested_at
+    seen = _parse_iso(conv.state.get("customer_at")) if conv is not None else None
+    if seen is not None and seen > last:
+        last = seen
+    gone = last + timedelta(seconds=quiet_s)
+    return gone if now > gone else None
+
+
+def _provisional_quiet(h: HandoffFact | None) -> bool:
+    """A handoff known only from the broker (its request slot not folded yet) that the sweep
+    found quiet: the request slot that follows names it, it is not a new one."""
+    return h is not None and h.went_quiet and "#" in h.key
 
 
 def _open(h: HandoffFact | None) -> bool:

@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from bot.db import cursor_table
+
 metadata = sa.MetaData()
 
 #: topic value of a conversation that never reached a person
 NO_TOPIC = ""
 
-cursor = sa.Table(
-    "ins_cursor",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("position", sa.BigInteger, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-)
+cursor = cursor_table("ins_cursor", metadata)
 
 conversation = sa.Table(
     "ins_conversation",

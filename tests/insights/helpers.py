@@ -54,12 +54,14 @@ class Sources:
         self.profiles = sa.create_engine(self.profile_url, future=True)
         profile_schema.tp_request.create(self.profiles, checkfirst=True)
         self._ids = itertools.count(1)
+        #: the consumer's present: the latest time written so far, unless a test sets it
+        self.now = T0
 
     def consumer(self, **kwargs: Any) -> InsightsConsumer:
         engine = make_engine(self.db_url or f"sqlite:///{self.tmp / 'insights.db'}", schema=self.schema)
         return InsightsConsumer(
             engine, broker=make_engine(self.broker_url, readonly=True), queue=make_engine(self.queue_url, readonly=True),
-            profiles=make_engine(self.profile_url, readonly=True), **kwargs)
+            profiles=make_engine(self.profile_url, readonly=True), **{"clock": lambda: self.now, **kwargs})
 
     async def consume(self, **kwargs: Any) -> dict[str, int]:
         consumer = self.consumer(**kwargs)
@@ -82,6 +84,9 @@ class Sources:
     def write_events(self, rows: list[tuple[str, dict[str, Any]]]) -> None:
         with self.broker.begin() as conn:
             conn.execute(broker_table.insert(), [{"sender_id": s, "data": json.dumps(e)} for s, e in rows])
+        for _s, e in rows:
+            if isinstance(e.get("timestamp"), (int, float)):
+                self.now = max(self.now, datetime.fromtimestamp(e["timestamp"], timezone.utc).replace(tzinfo=None))
 
     # -- the handoff queue ----------------------------------------------------------------------
 
@@ -90,6 +95,7 @@ class Sources:
                   assigned_at: datetime | None = None, closed_at: datetime | None = None,
                   disposition: str | None = None, agent_reply_at: datetime | None = None) -> int:
         c = queue_store.conversations
+        self.now = max([self.now, created_at, *(x for x in (assigned_at, closed_at, agent_reply_at) if x)])
         values = dict(handoff_id=handoff_id, sender_id=sender, topic=topic, reason=reason, status=status, mode=mode,
                       priority=0, sort_key=0.0, created_at=created_at, segments="[]", assigned_at=assigned_at,
                       closed_at=closed_at, disposition=disposition, unread=0, alternatives_offered=False,

@@ -35,12 +35,13 @@ async def _figures(http: aiohttp.ClientSession, base: str, headers: dict[str, st
     return {k: data[k] for k in KEYS}
 
 
-async def _settled(http: aiohttp.ClientSession, base: str, headers: dict[str, str]) -> dict[str, Any]:
+async def _settled(http: aiohttp.ClientSession, base: str, headers: dict[str, str], figures: Any = _figures,
+                   ) -> dict[str, Any]:
     """The report once the consumer (every 5 s in the service) has nothing new for a full pass."""
-    last = await _figures(http, base, headers)
+    last = await figures(http, base, headers)
     for _ in range(20):
         await asyncio.sleep(6)
-        now = await _figures(http, base, headers)
+        now = await figures(http, base, headers)
         if now == last:
             return now
         last = now
@@ -87,3 +88,47 @@ async def test_report_counts_real_conversations_exactly(running_stack: Any) -> N
     delta = {k: after[k] - before[k] for k in KEYS}
     assert delta == {"conversations": 3, "contained": 1, "handoffs": 2, "explicit_requests": 2, "accepted": 1,
                      "abandoned": 1, "still_waiting": 0, "handed_back": 0, "user_turns": 5}
+
+
+async def _demo_figures(http: aiohttp.ClientSession, base: str, headers: dict[str, str]) -> dict[str, Any]:
+    async with http.get(f"{base}/api/insights/report", headers=headers) as r:
+        assert r.status == 200, await r.text()
+        data = await r.json()
+    ratings = data["ratings"]
+    return {**{k: data[k] for k in KEYS}, "requests": data["requests_by_type"], "rated": ratings["rated"],
+            "with_comment": ratings["with_comment"], "distribution": ratings["distribution"]}
+
+
+async def test_demo_replay_is_counted_exactly_and_adds_nothing_the_second_time(running_stack: Any, tmp_path: Any) -> None:
+    """Ten demo conversations (seed 358: contained ones with an out-of-scope message, an invoice
+    copy request, and handoffs served, handed back, left while queued and closed as no
+    response) through the real stack; the report moves by exactly what the replay did."""
+    from bot.insights.demo import Replay, plans
+
+    settings = running_stack.settings
+    base = settings.handoff_url
+    record = tmp_path / "demo.json"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        async with http.post(f"{base}/api/login", json={"name": "alice", "password": "alice"}) as r:
+            alice = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        before = await _settled(http, base, alice, _demo_figures)
+        tally = await Replay(settings, record=record).run(plans(10, seed=358))
+        assert tally.failed == [] and (tally.conversations, tally.skipped) == (10, 0)
+        # what seed 358 asks for (a handoff the policy or NLU did not produce would show here)
+        assert (tally.handoffs, tally.accepted, tally.abandoned, tally.handed_back) == (6, 5, 2, 1)
+        after = await _settled(http, base, alice, _demo_figures)
+
+        again = await Replay(settings, record=record).run(plans(10, seed=358))
+        assert (again.conversations, again.skipped, again.handoffs) == (0, 10, 0)
+        assert await _settled(http, base, alice, _demo_figures) == after
+
+    delta = {k: after[k] - before[k] for k in KEYS}
+    assert delta == {"conversations": 10, "contained": 10 - tally.handoffs, "handoffs": tally.handoffs,
+                     "explicit_requests": tally.handoffs, "accepted": tally.accepted, "abandoned": tally.abandoned,
+                     "still_waiting": 0, "handed_back": tally.handed_back, "user_turns": tally.bot_turns}
+    requests = {k: after["requests"].get(k, 0) - before["requests"].get(k, 0) for k in after["requests"]}
+    assert {k: v for k, v in requests.items() if v} == tally.requests == {"invoice_copy": 1}
+    assert after["rated"] - before["rated"] == sum(tally.ratings.values()) == 2
+    assert after["with_comment"] - before["with_comment"] == tally.commented
+    assert {k: after["distribution"][k] - before["distribution"][k] for k in after["distribution"]} == {
+        str(i): tally.ratings.get(i, 0) for i in range(1, 6)}

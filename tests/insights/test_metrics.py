@@ -111,7 +111,7 @@ async def test_customer_leaves_while_queued(sources: Sources) -> None:
     _served(sources, "e", "h-e", wait=600, reply=5, handle=120, start=T0 + timedelta(minutes=1),
             disposition="no_response")
     # a third waits still
-    sources.chat("f", T0 + timedelta(minutes=2)).start().says("human", "contact_human_agent").handoff(
+    sources.chat("f", T0 + timedelta(minutes=10)).start().says("human", "contact_human_agent").handoff(
         "explicit_request", "orders", "h-f").flush()
     await sources.consume()
     rep = await sources.report()
@@ -129,6 +129,90 @@ async def test_left_while_queued_seen_only_by_the_broker(sources: Sources) -> No
     await sources.consume()
     rep = await sources.report()
     assert (rep.handoffs, rep.abandoned, rep.still_waiting) == (1, 1, 0)
+
+
+async def test_customer_who_goes_quiet_while_queued_is_abandoned(sources: Sources) -> None:
+    # "q" asks for a person and says nothing more; nobody accepts for 11 minutes (quiet after 10)
+    sources.chat("q").start().says("a person please", "contact_human_agent").handoff(
+        "explicit_request", "orders", "h-q").flush()
+    asked = T0 + timedelta(seconds=6)
+    sources.queue_row("h-q", "q", asked)
+    sources.now = asked + timedelta(minutes=9)
+    await sources.consume(quiet_s=600)
+    assert ((await sources.report()).still_waiting, (await sources.report()).abandoned) == (1, 0)
+    sources.now = asked + timedelta(minutes=11)
+    await sources.consume(quiet_s=600)
+    rep = await sources.report()
+    assert (rep.handoffs, rep.abandoned, rep.still_waiting, rep.accepted) == (1, 1, 0, 0)
+    # an agent who takes the conversation afterwards does not make it served, nor a wait
+    sources.queue_row("h-q", "q", asked, status="closed", assigned_at=asked + timedelta(minutes=12),
+                      closed_at=asked + timedelta(minutes=13), disposition="no_response",
+                      agent_reply_at=asked + timedelta(minutes=12, seconds=5))
+    await sources.consume(quiet_s=600)
+    rep = await sources.report()
+    assert (rep.abandoned, rep.accepted, rep.wait_p50_s, rep.first_reply_avg_s) == (1, 0, None, None)
+    assert await sources.consume(quiet_s=600) == {"rasa_events": 0, "handoff_queue": 0, "process_requests": 0}
+    assert (await sources.report()).abandoned == 1
+
+
+async def test_messages_while_queued_keep_the_customer_present(sources: Sources) -> None:
+    # "r" writes every 5 minutes (more than 10 minutes in all) and is accepted at 14 minutes
+    chat = sources.chat("r").start().says("a person please", "contact_human_agent").handoff(
+        "explicit_request", "account", "h-r")
+    asked = chat.now
+    chat.says("still there?", "greet", at=asked + timedelta(minutes=5)).says(
+        "hello?", "greet", at=asked + timedelta(minutes=10))
+    chat.bot("Hi, Ann here", agent="ann", at=asked + timedelta(minutes=14)).resume(at=asked + timedelta(minutes=20))
+    chat.flush()
+    sources.queue_row("h-r", "r", asked, topic="account", status="closed", assigned_at=asked + timedelta(minutes=14),
+                      closed_at=asked + timedelta(minutes=20), disposition="resolved")
+    await sources.consume(quiet_s=600)
+    rep = await sources.report()
+    assert (rep.handoffs, rep.abandoned, rep.accepted, rep.wait_p50_s) == (1, 0, 1, 840.0)
+
+
+async def test_accepted_in_time_is_not_quiet_whatever_the_order_of_the_sources(sources: Sources) -> None:
+    # the agent accepted at 9 minutes but the fold sees the customer's next message (at 12) first
+    chat = sources.chat("s").start().says("a person please", "contact_human_agent").handoff(
+        "explicit_request", "orders", "h-s")
+    asked = chat.now
+    chat.says("thanks", "thank", at=asked + timedelta(minutes=12)).flush()
+    sources.now = asked + timedelta(minutes=12)
+    consumer = sources.consumer(quiet_s=600)
+    try:
+        from bot.insights.db import create_schema
+
+        await create_schema(consumer.engine)
+        await consumer.broker_batch()  # the broker alone: the customer was quiet for 12 minutes
+        sources.queue_row("h-s", "s", asked, status="assigned", assigned_at=asked + timedelta(minutes=9))
+        await consumer.run_once()
+    finally:
+        await consumer.dispose()
+    rep = await sources.report()
+    assert (rep.handoffs, rep.abandoned, rep.accepted, rep.wait_p50_s) == (1, 0, 1, 540.0)
+
+
+async def test_going_quiet_can_be_turned_off(sources: Sources) -> None:
+    sources.chat("t").start().says("human", "contact_human_agent").handoff("explicit_request", "orders").flush()
+    sources.now = T0 + timedelta(hours=3)
+    await sources.consume(quiet_s=None)
+    assert (await sources.report()).still_waiting == 1
+    await sources.consume(quiet_s=3600)
+    rep = await sources.report()
+    assert (rep.still_waiting, rep.abandoned) == (0, 1)
+
+
+def test_quiet_timeout_from_the_environment() -> None:
+    import pytest
+
+    from bot.insights.db import quiet_from_env
+
+    assert quiet_from_env({}) == 600.0
+    assert quiet_from_env({"TANDEM_INSIGHTS_QUIET_S": "90"}) == 90.0
+    assert quiet_from_env({"TANDEM_INSIGHTS_QUIET_S": "0"}) is None
+    for bad in ("ten", "-5", "nan", "inf"):
+        with pytest.raises(ValueError, match="TANDEM_INSIGHTS_QUIET_S"):
+            quiet_from_env({"TANDEM_INSIGHTS_QUIET_S": bad})
 
 
 async def test_conversation_spanning_midnight(sources: Sources) -> None:
