@@ -384,6 +384,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "coef_t": np.ascontiguousarray(model.coef_.T.astype(np.float32)),
             "intercept": model.intercept_.astype(np.float32),
             "idf": idf,
+            "table_sha256": np.array(encoder.digest),
         }
 
     def _get_static_encoder(self) -> Any:
@@ -572,8 +573,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             component._get_encoder()
         if static is not None and component.config["static_embeddings"]:
             component.static = static
-            # likewise: the table is checked against its recorded hash at load time
-            component._get_static_encoder()
+            # likewise: the table is checked against its recorded hash at load time, and
+            # must be the one this model was trained on
+            table = component._get_static_encoder().digest
+            if str(static.get("table_sha256", "")) != table:
+                from bot.nlu.encoder import EncoderUnavailable
+
+                raise EncoderUnavailable(
+                    f"this model was trained on static table sha256 {static.get('table_sha256')}, "
+                    f"the installed one is {table}: retrain (make train)"
+                )
         return component
 
 

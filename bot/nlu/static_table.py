@@ -128,6 +128,11 @@ def load_table() -> np.ndarray:
     return table
 
 
+def table_digest() -> str:
+    """The recorded sha256 of the installed table (what a trained model was fitted on)."""
+    return ensure_table().with_suffix(".sha256").read_text().strip()
+
+
 class StaticEncoder:
     """Text -> token ids -> weighted mean of the table's rows, L2-normalised.
 
@@ -139,6 +144,8 @@ class StaticEncoder:
         from tokenizers import Tokenizer
 
         self.table = load_table() if table is None else table
+        #: sha256 of the table file: a model trained on another table must not use this one
+        self.digest = table_digest() if table is None else ""
         self.tokenizer = Tokenizer.from_str(read_verified("tokenizer.json").decode("utf-8"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()

@@ -242,3 +242,19 @@ def test_static_embeddings_bridge_words_without_the_encoder(
         assert delivery.get(INTENT)["name"] == "track_order"
         ranking = delivery.get("intent_ranking")
         assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-4
+
+
+def test_a_model_trained_on_another_static_table_is_refused(
+    storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer],
+) -> None:
+    from bot.nlu.encoder import EncoderUnavailable
+
+    config = {"static_embeddings": True, "unfamiliar_threshold": None}
+    trained = create(storage, **config)
+    trained.train(training_data(vectorizers))
+    trained.static["table_sha256"] = np.array("0" * 64)
+    trained.persist()
+    with pytest.raises(EncoderUnavailable, match="trained on static table sha256 0+, .* retrain"):
+        LinearIntentClassifier.load(
+            {**LinearIntentClassifier.get_default_config(), **config}, storage, Resource("linear"), context()
+        )
