@@ -41,22 +41,28 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--gates", default="0.9,0.7,0.5")
+    parser.add_argument("--static-weights", default="1.0", help="weights of the static expert to try")
+    parser.add_argument("--only-static", action="store_true", help="skip the variants without the static table")
+    parser.add_argument("--data", type=Path, action="append", default=None,
+                        help="evaluation files (default: both dev sets in ../shared/eval)")
     args = parser.parse_args()
-    rows = [u for path in DEFAULT_DATA for u in _thin(read_eval_file(path), args.limit)]
+    rows = [u for path in (args.data or DEFAULT_DATA) for u in _thin(read_eval_file(path), args.limit)]
     parse, loop = agent_parser(args.model)
     component = _classifier(parse.agent)
     static, dense = component.static, component.dense
     if static is None or dense is None:
         raise SystemExit("train the model with static_embeddings: true and encoder: minilm")
     gates = [float(g) for g in args.gates.split(",")]
-    variants = [("sparse", None, None, 1.0)]
-    variants += [(f"minilm gate {g}", None, dense, g) for g in gates]
-    variants += [("static", static, None, 1.0)]
-    variants += [(f"static + minilm gate {g}", static, dense, g) for g in gates]
+    variants = [] if args.only_static else [("sparse", None, None, 1.0, 1.0)]
+    variants += [] if args.only_static else [(f"minilm gate {g}", None, dense, g, 1.0) for g in gates]
+    for w in (float(x) for x in args.static_weights.split(",")):
+        variants += [(f"static x{w}", static, None, 1.0, w)]
+        variants += [(f"static x{w} + minilm gate {g}", static, dense, g, w) for g in gates]
     print(f"{len(rows)} utterances; load average {os.getloadavg()[0]:.1f}")
     print(f"{'variant':<28} {'in-scope':>8} {'reject':>7} {'cpu ms':>7} {'cpu/s':>7} {'wall/s':>7} {'calls':>6}")
     try:
-        for name, static_model, dense_model, gate in variants:
+        for name, static_model, dense_model, gate, weight in variants:
+            component.config["static_weight"] = weight
             component.static = static_model
             component.config["static_embeddings"] = static_model is not None
             component.dense = dense_model
