@@ -316,14 +316,17 @@ def shared_encoder() -> SentenceEncoder:
 
 
 def main() -> int:
-    """``python -m bot.nlu.encoder``: build the int8 graph now (the install step calls this)."""
+    """``python -m bot.nlu.encoder``: build the int8 graph and the static token table now
+    (the install step calls this), both from the verified weights."""
+    from bot.nlu.static_table import ensure_table
+
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
     try:
-        path = ensure_quantized_graph()
+        paths = [ensure_quantized_graph(), ensure_table()]
     except EncoderUnavailable as exc:
         print(f"encoder: {exc}", file=sys.stderr)
         return 1
-    print(path)
+    print("\n".join(str(p) for p in paths))
     return 0
 
 

@@ -61,6 +61,7 @@ _ARRAYS = "linear_intent_model.npz"
 _REFERENCE = "training_matrix.npz"
 _META = "meta.json"
 _DENSE = "dense_model.npz"
+_STATIC = "static_model.npz"
 
 
 def sentence_blocks(message: Message) -> dict[str, sp.csr_matrix]:
@@ -230,9 +231,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "similarity_quantile": 0.01,
             "ranking_length": 10,
             "random_state": 42,
+            # static sentence features: an IDF-weighted mean of token vectors distilled from
+            # MiniLM (bot/nlu/static_table.py), an expert consulted on every parse (microseconds)
+            "static_embeddings": False,
+            "static_C": 10.0,
+            "static_weight": 1.0,
             # dense sentence features: null (off) or "minilm" (bot/nlu/encoder.py)
             "encoder": None,
-            # consult the encoder only when the sparse model's top probability is below this
+            # consult the encoder only when the top probability of the sparse (and static)
+            # experts is below this
             # (1.0: always); see bench/nlu/REPORT.md for the measured trade-off
             "encoder_gate": 0.9,
             "dense_C": 10.0,
@@ -270,6 +277,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         #: dense model: coef (classes x 384), intercept, in-domain training embeddings
         self.dense: Optional[dict[str, np.ndarray]] = None
         self._encoder: Any = None
+        #: static model: coef (256 x classes), intercept, per-token IDF weights
+        self.static: Optional[dict[str, np.ndarray]] = None
+        self._static_encoder: Any = None
 
     def _set_reference(self, reference: Optional[sp.csr_matrix], mask: Optional[np.ndarray]) -> None:
         #: training examples x features (L2-normed rows) and which rows are in-domain
@@ -320,6 +330,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.intercept = model.intercept_.astype(np.float32)
         self._coef_t = np.ascontiguousarray(self.coef.T)
 
+        if self.config["static_embeddings"]:
+            self._train_static([m.get(TEXT) for m in examples], labels)
         if self.config["encoder"]:
             self._train_dense([m.get(TEXT) for m in examples], labels)
 
@@ -355,6 +367,32 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "intercept": model.intercept_.astype(np.float32),
             "reference": np.ascontiguousarray(embeddings[in_domain]),
         }
+
+    def _train_static(self, texts: list[str], labels: np.ndarray) -> None:
+        encoder = self._get_static_encoder()
+        idf = encoder.idf(texts)
+        model = LogisticRegression(
+            C=float(self.config["static_C"]), max_iter=int(self.config["dense_max_iter"]),
+            multi_class="multinomial", random_state=self.config["random_state"],
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(encoder.encode(texts, idf), labels)
+        if list(model.classes_) != list(self.classes):
+            raise ValueError("static and sparse models disagree on the classes")
+        self.static = {
+            "coef_t": np.ascontiguousarray(model.coef_.T.astype(np.float32)),
+            "intercept": model.intercept_.astype(np.float32),
+            "idf": idf,
+            "table_sha256": np.array(encoder.digest),
+        }
+
+    def _get_static_encoder(self) -> Any:
+        if self._static_encoder is None:
+            from bot.nlu.static_table import shared_static_encoder
+
+            self._static_encoder = shared_static_encoder()
+        return self._static_encoder
 
     def _get_encoder(self) -> Any:
         if self._encoder is None:
@@ -405,6 +443,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if self.classes is None or not messages:
             return messages
         probabilities, nearest_any, nearest_in = self.predict(messages)
+        self._consult_static(messages, probabilities)
         dense_near = self._consult_encoder(messages, probabilities)
         oos = self.config["out_of_scope_intent"]
         unfamiliar = self.thresholds.get("unfamiliar")
@@ -434,6 +473,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             message.set("intent_ranking", ranking[:limit], add_to_output=True)
         return messages
 
+    def _consult_static(self, messages: List[Message], probabilities: np.ndarray) -> None:
+        """Fuse in the static-embedding expert (in place), for every message with text."""
+        if self.static is None or not bool(self.config["static_embeddings"]):
+            return
+        rows = [i for i, m in enumerate(messages) if m.get(TEXT)]
+        if not rows:
+            return
+        vectors = self._get_static_encoder().encode([messages[i].get(TEXT) for i in rows], self.static["idf"])
+        _fuse(probabilities, rows, vectors @ self.static["coef_t"] + self.static["intercept"],
+              float(self.config["static_weight"]))
+
     def _consult_encoder(self, messages: List[Message], probabilities: np.ndarray) -> np.ndarray:
         """Where the sparse model is unsure, fuse in the dense model (in place).
 
@@ -450,12 +500,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if not unsure:
             return near
         embeddings = self._get_encoder().encode([messages[i].get(TEXT) for i in unsure])
-        scores = embeddings @ self.dense["coef_t"] + self.dense["intercept"]
-        scores -= scores.max(axis=1, keepdims=True)
-        log_dense = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
-        fused = np.log(np.maximum(probabilities[unsure], 1e-12)) + float(self.config["dense_weight"]) * log_dense
-        fused = np.exp(fused - fused.max(axis=1, keepdims=True))
-        probabilities[unsure] = fused / fused.sum(axis=1, keepdims=True)
+        _fuse(probabilities, unsure, embeddings @ self.dense["coef_t"] + self.dense["intercept"],
+              float(self.config["dense_weight"]))
         if len(self.dense["reference"]):
             near[unsure] = (embeddings @ self.dense["reference"].T).max(axis=1)
         return near
@@ -482,6 +528,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             (model_dir / _META).write_text(json.dumps(meta))
             if self.dense is not None:
                 np.savez(model_dir / _DENSE, **self.dense)
+            if self.static is not None:
+                np.savez(model_dir / _STATIC, **self.static)
 
     @classmethod
     def load(
@@ -502,10 +550,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     mask = arrays["in_domain_mask"] if "in_domain_mask" in arrays.files else None
                 reference_path = model_dir / _REFERENCE
                 reference = sp.load_npz(reference_path).tocsr() if reference_path.exists() else None
-                dense = None
+                dense = static = None
                 if (model_dir / _DENSE).exists():
                     with np.load(model_dir / _DENSE, allow_pickle=False) as arrays:
                         dense = {name: arrays[name] for name in arrays.files}
+                if (model_dir / _STATIC).exists():
+                    with np.load(model_dir / _STATIC, allow_pickle=False) as arrays:
+                        static = {name: arrays[name] for name in arrays.files}
         except (ValueError, FileNotFoundError):
             logger.debug("LinearIntentClassifier: no trained model in %s, using an untrained one", resource.name)
             return cls(config, model_storage, resource)
@@ -520,7 +571,28 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # load (and verify) the encoder now: a changed or missing file fails the model
             # load with a clear error instead of the first customer's message
             component._get_encoder()
+        if static is not None and component.config["static_embeddings"]:
+            component.static = static
+            # likewise: the table is checked against its recorded hash at load time, and
+            # must be the one this model was trained on
+            table = component._get_static_encoder().digest
+            if str(static.get("table_sha256", "")) != table:
+                from bot.nlu.encoder import EncoderUnavailable
+
+                raise EncoderUnavailable(
+                    f"this model was trained on static table sha256 {static.get('table_sha256')}, "
+                    f"the installed one is {table}: retrain (make train)"
+                )
         return component
+
+
+def _fuse(probabilities: np.ndarray, rows: list[int], scores: np.ndarray, weight: float) -> None:
+    """Product of experts, in place: p[rows] <- normalised p[rows] * softmax(scores) ** weight."""
+    scores = scores - scores.max(axis=1, keepdims=True)
+    log_expert = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    fused = np.log(np.maximum(probabilities[rows], 1e-12)) + weight * log_expert
+    fused = np.exp(fused - fused.max(axis=1, keepdims=True))
+    probabilities[rows] = fused / fused.sum(axis=1, keepdims=True)
 
 
 def embedding_cache_path() -> Path:

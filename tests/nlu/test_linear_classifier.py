@@ -216,3 +216,45 @@ def test_a_confident_sparse_answer_does_not_consult_the_encoder(
     before = len(encoder._cache)
     component.process([featurise("a sentence never seen before by anyone", vectorizers)])
     assert len(encoder._cache) == before
+
+
+def test_static_embeddings_bridge_words_without_the_encoder(
+    storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The static-table expert alone (no encoder) understands a paraphrase sharing no word
+    with the training data, and survives persist and load; the encoder is never built."""
+    from bot.nlu import encoder as encoder_module
+
+    def no_encoder() -> None:
+        raise AssertionError("the transformer must not run when only the static table is on")
+
+    monkeypatch.setattr(encoder_module, "shared_encoder", no_encoder)
+    config = {"static_embeddings": True, "static_weight": 3.0, "unfamiliar_threshold": None}
+    trained = create(storage, **config)
+    trained.train(training_data(vectorizers))
+    assert trained.static is not None and trained.dense is None
+    loaded = LinearIntentClassifier.load(
+        {**LinearIntentClassifier.get_default_config(), **config}, storage, Resource("linear"), context()
+    )
+    assert loaded.static is not None
+    for component in (trained, loaded):
+        delivery = component.process([featurise("whereabouts is the shipment", vectorizers)])[0]
+        assert delivery.get(INTENT)["name"] == "track_order"
+        ranking = delivery.get("intent_ranking")
+        assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-4
+
+
+def test_a_model_trained_on_another_static_table_is_refused(
+    storage: LocalModelStorage, vectorizers: dict[str, CountVectorizer],
+) -> None:
+    from bot.nlu.encoder import EncoderUnavailable
+
+    config = {"static_embeddings": True, "unfamiliar_threshold": None}
+    trained = create(storage, **config)
+    trained.train(training_data(vectorizers))
+    trained.static["table_sha256"] = np.array("0" * 64)
+    trained.persist()
+    with pytest.raises(EncoderUnavailable, match="trained on static table sha256 0+, .* retrain"):
+        LinearIntentClassifier.load(
+            {**LinearIntentClassifier.get_default_config(), **config}, storage, Resource("linear"), context()
+        )
