@@ -24,7 +24,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions_support.assurance import trusted_customer
+from bot.actions_support.assurance import VERIFIED, trusted_customer
 from bot.actions_support.runtime import get_services
 from bot.handoff.intake import build_request, first_words
 from bot.handoff.texts import intake_response
@@ -48,7 +48,8 @@ class ActionHandoff(Action):
         services = get_services()
         slots = {name: tracker.get_slot(name) for name in (Slot.ESCALATION_TOPIC, Slot.ESCALATION_REASON)}
         # only a customer the action server verified and sealed itself goes to the agent's queue
-        slots[Slot.CUSTOMER_ID], _ = trusted_customer(tracker.slots, tracker.sender_id, services.seal_key)
+        customer_id, level = trusted_customer(tracker.slots, tracker.sender_id, services.seal_key)
+        slots[Slot.CUSTOMER_ID] = customer_id if level == VERIFIED else None
         request = build_request(
             sender_id=tracker.sender_id,
             slots=slots,
