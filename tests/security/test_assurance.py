@@ -19,15 +19,7 @@ from actions.privacy import ActionForgetMe, ActionMyDataRequest
 from actions.session import ActionSessionStart
 from bot import identity_token
 from bot.actions_support.assurance import seal_identity
-from tests.actions.conftest import (  # noqa: F401 - fixtures
-    Conversation,
-    conversation,
-    demo_db,
-    domain,
-    outbox,
-    repo,
-    services,
-)
+from tests.actions.conftest import Conversation
 from tests.actions.helpers import AMELIA, AMELIA_ORDER, IDENTITY_SECRET, IAN_ORDER, latest_code, type_code
 
 #: what Amelia's order or account would give away
