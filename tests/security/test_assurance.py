@@ -157,3 +157,29 @@ async def test_a_verified_high_value_customer_is_queued_as_themselves(conversati
     assert {"high_value", "open_complaint"} <= set(conversation.slots["customer_segments"])
     _, events = await _handoff(conversation)
     assert events[0]["value"]["customer_id"] == chloe.customer_id
+
+
+def test_a_code_expires_and_a_conversation_gets_at_most_three() -> None:
+    from bot.actions_support import assurance
+
+    key = assurance.seal_key(IDENTITY_SECRET)
+    challenge, code = assurance.new_challenge(key, "c1", "cus_1", "email", now=1000.0)
+    assert assurance.check_code(key, "c1", challenge, code, now=1000.0 + 599).outcome == "verified"
+    assert assurance.check_code(key, "c1", challenge, code, now=1000.0 + 600).outcome == "expired"
+    assert assurance.check_code(key, "c2", challenge, code, now=1001.0).outcome == "wrong"  # another conversation
+    # the sealed slot cannot be edited (more attempts, a later expiry) or moved to another conversation
+    slot = challenge.to_slot(key, "c1")
+    assert assurance.open_challenge(slot, "c1", key) == challenge
+    assert assurance.open_challenge({**slot, "attempts_left": 99}, "c1", key) is None
+    assert assurance.open_challenge(slot, "c2", key) is None
+    third, _ = assurance.new_challenge(key, "c1", "cus_1", "email", now=1000.0, previous=challenge)
+    third, _ = assurance.new_challenge(key, "c1", "cus_1", "email", now=1000.0, previous=third)
+    assert third.codes_sent == assurance.MAX_CODES
+
+
+async def test_no_more_codes_than_the_limit(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
+    for order_id in ("4000000101", "4000000901", "4000000501", "4000000201"):
+        conversation.say(f"where is {order_id}", "track_order", {"order_id": order_id})
+        await conversation.run(ActionTrackOrder())
+    assert conversation.response_names[-1] == "utter_verification_limit"
+    assert len(list(outbox.iterdir())) == 3
