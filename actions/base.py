@@ -29,7 +29,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions_support.conversation import Context, DataUse, Reply, Turn
 from bot.actions_support.followups import remember_conversation
 from bot.actions_support.gateway import Lookup, Outcome
-from bot.actions_support.identity import Identification, customer_slots, identify
+from bot.actions_support import changes, verification
+from bot.actions_support.identity import Identification, identify, verified_slots
 from bot.actions_support.runtime import get_services
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,22 @@ VIA_SYSTEMS = {
     "order_id": "commerce",
     "invoice_id": "commerce",
 }
+
+
+#: actions that run around every message and answer nothing
+_SILENT_ACTIONS = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
+
+
+def previous_action(events: List[Dict[Text, Any]]) -> str | None:
+    """The last action before the latest user message (the question being answered)."""
+    seen_user = False
+    for event in reversed(events or []):
+        kind = event.get("event")
+        if kind == "user":
+            seen_user = True
+        elif seen_user and kind == "action" and event.get("name") not in _SILENT_ACTIONS:
+            return event.get("name")
+    return None
 
 
 def turn_from_tracker(tracker: Tracker) -> Turn:
@@ -59,6 +76,7 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
         metadata=latest.get("metadata") or {},
         input_channel=tracker.get_latest_input_channel(),
         entities=entities,
+        previous_action=previous_action(tracker.events),
     )
 
 
@@ -82,7 +100,11 @@ class ProfileAction(Action, abc.ABC):
             ident = await identify(turn, services.gateway, services.identity_secret)
         else:
             ident = Identification(Lookup(Outcome.NOT_FOUND, detail="not needed"))
-        ctx = Context(turn, services.gateway, services.catalogue, services.now(), ident.lookup)
+        lookup, claimed = ident.lookup, False
+        if ident.claimed and lookup.outcome is not Outcome.UNAVAILABLE:
+            # a typed identifier is a claim, not an identity: nothing of that account until verified
+            lookup, claimed = Lookup(Outcome.NOT_FOUND, detail="claimed, not verified"), True
+        ctx = Context(turn, services.gateway, services.catalogue, services.now(), lookup, claimed=claimed)
         return ctx, ident
 
     async def respond(self, ctx: Context) -> Reply:
@@ -99,6 +121,11 @@ class ProfileAction(Action, abc.ABC):
             ctx, ident = await self.build_context(turn)
             await remember_conversation(ctx.gateway, ctx.profile, turn)  # where follow-ups reach the customer
             reply = await self.respond(ctx)
+            if reply.verify:
+                services = get_services()
+                reply.extend(await verification.start(turn, ident, services.seal_key, services.code_sender))
+            # moving on from a question that waited for a yes drops what waited
+            reply.slots.update(changes.stale_slots(ctx, self.name(), reply))
             return emit(dispatcher, turn, ctx, ident, reply)
         except Exception:  # the action server must never crash on one conversation
             logger.exception("action %s failed for conversation %s", self.name(), tracker.sender_id)
@@ -109,9 +136,10 @@ class ProfileAction(Action, abc.ABC):
 def identification_slots(turn: Turn, ctx: Context, ident: Identification) -> tuple[dict[str, Any], list[DataUse]]:
     """Slots and data-use notes when the customer was newly identified in this turn."""
     profile = ctx.profile
-    if profile is None or turn.slot("customer_id") == profile.customer_id:
+    if profile is None or (turn.slot("customer_id") == profile.customer_id and ident.via == "conversation"):
         return {}, []
-    slots = customer_slots(profile, personalise=turn.slot("personalisation_allowed") is not False)
+    personalise = turn.slot("personalisation_allowed") is not False
+    slots = verified_slots(profile, personalise, get_services().seal_key, turn.conversation_id)
     system = VIA_SYSTEMS.get(ident.via or "")
     uses = [DataUse(f"identified_{ident.via}", system)] if system else []
     return slots, uses

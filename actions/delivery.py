@@ -24,8 +24,17 @@ class ActionDeliveryPeriod(ProfileAction):
 class ActionChangeShippingAddress(ProfileAction):
     action_name = "action_change_shipping_address"
 
-    async def handle(self, ctx: Context) -> Reply:
-        return await delivery.change_shipping_address(ctx)
+    def handle(self, ctx: Context) -> Reply:
+        return delivery.change_shipping_address(ctx)
+
+
+class ActionConfirmAddressChange(ProfileAction):
+    """After ``address_form``: says what will change and asks for a yes."""
+
+    action_name = "action_confirm_address_change"
+
+    def handle(self, ctx: Context) -> Reply:
+        return delivery.ask_address_confirmation(ctx)
 
 
 class ActionSetUpShippingAddress(ProfileAction):

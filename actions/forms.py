@@ -21,9 +21,10 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.base import turn_from_tracker
+from bot.actions_support.address import check_address
 from bot.actions_support.billing import find_invoice
 from bot.actions_support.common import order_candidates
-from bot.actions_support.gateway import Lookup
+from bot.actions_support.gateway import Lookup, Outcome
 from bot.actions_support.identity import identify
 from bot.actions_support.runtime import Services, get_services
 
@@ -39,7 +40,9 @@ async def _identify(tracker: Tracker) -> tuple[Services, Lookup]:
     services = get_services()
     lookup = _RUN_LOOKUP.get()
     if lookup is None:
-        lookup = (await identify(turn_from_tracker(tracker), services.gateway, services.identity_secret)).lookup
+        ident = await identify(turn_from_tracker(tracker), services.gateway, services.identity_secret)
+        # only a verified customer's orders pre-fill or check a form; a claim shows nothing yet
+        lookup = ident.lookup if (ident.verified or ident.lookup.outcome is Outcome.UNAVAILABLE) else Lookup(Outcome.NOT_FOUND)
         _RUN_LOOKUP.set(lookup)
     return services, lookup
 
@@ -180,3 +183,27 @@ class ValidateCheckInvoiceForm(InvoiceFormValidation):
 class ValidateGetInvoiceForm(InvoiceFormValidation):
     def name(self) -> Text:
         return "validate_get_invoice_form"
+
+
+class ValidateAddressForm(ProfileFormValidation):
+    """The new delivery address: not empty, with a street and a postcode of the order's country."""
+
+    def name(self) -> Text:
+        return "validate_address_form"
+
+    async def validate_new_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        country = None
+        try:
+            _, lookup = await _identify(tracker)
+            order_id = tracker.get_slot("order_id")
+            order = lookup.profile.order(str(order_id)) if lookup.found and lookup.profile and order_id else None
+            country = order.destination_country if order is not None else None
+        except Exception:  # the check still runs, with the generic postcode format
+            logger.exception("could not read the order's country for the address check")
+        checked = check_address(value, country)
+        if not checked.ok:
+            dispatcher.utter_message(response=f"utter_address_invalid_{checked.problem}")
+            return {"new_address": None}
+        return {"new_address": checked.address}

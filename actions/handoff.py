@@ -24,6 +24,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions_support.assurance import VERIFIED, trusted_customer
 from bot.actions_support.runtime import get_services
 from bot.handoff.intake import build_request, first_words
 from bot.handoff.texts import intake_response
@@ -44,16 +45,20 @@ class ActionHandoff(Action):
     ) -> List[Dict[Text, Any]]:
         user_events = [e for e in tracker.events if e.get("event") == "user"]
         intents = [(e.get("parse_data") or {}).get("intent", {}).get("name") for e in reversed(user_events)]
+        services = get_services()
+        slots = {name: tracker.get_slot(name) for name in (Slot.ESCALATION_TOPIC, Slot.ESCALATION_REASON)}
+        # only a customer the action server verified and sealed itself goes to the agent's queue
+        customer_id, level = trusted_customer(tracker.slots, tracker.sender_id, services.seal_key)
+        slots[Slot.CUSTOMER_ID] = customer_id if level == VERIFIED else None
         request = build_request(
             sender_id=tracker.sender_id,
-            slots={name: tracker.get_slot(name) for name in (Slot.ESCALATION_TOPIC, Slot.ESCALATION_REASON,
-                                                             Slot.CUSTOMER_ID)},
+            slots=slots,
             intents=intents[:INTENT_LOOKBACK],
             requested_at=time.time(),
             channel=tracker.get_latest_input_channel(),
             first_message=first_words(e.get("text") for e in user_events),
         )
-        client = get_services().handoff
+        client = services.handoff
         answer = await client.submit(request) if client is not None else None
         logger.info(
             "handoff %s for %s: topic=%s position=%s wait=%s",

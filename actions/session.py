@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import VIA_SYSTEMS
 from bot.actions_support.conversation import DataUse, Turn
 from bot.actions_support.followups import remember_conversation
-from bot.actions_support.identity import customer_slots, identify
+from bot.actions_support.identity import identify, verified_slots
 from bot.actions_support.runtime import get_services
 from bot.vocabulary import MESSAGING_CHANNEL_METADATA_KEY
 
@@ -58,11 +58,12 @@ class ActionSessionStart(Action):
             return []  # nothing new to identify with: later actions use the carried-over slots
         services = get_services()
         ident = await identify(turn, services.gateway, services.identity_secret)
-        profile = ident.lookup.profile if ident.lookup.found else None
-        if profile is None or tracker.get_slot("customer_id") == profile.customer_id:
+        profile = ident.lookup.profile if ident.verified else None
+        if profile is None:
             return []
         await remember_conversation(services.gateway, profile, turn)  # where follow-ups reach them
-        slots = customer_slots(profile, personalise=tracker.get_slot("personalisation_allowed") is not False)
+        personalise = tracker.get_slot("personalisation_allowed") is not False
+        slots = verified_slots(profile, personalise, services.seal_key, tracker.sender_id)
         system = VIA_SYSTEMS.get(ident.via or "")
         if system:
             known = list(tracker.get_slot("data_used") or [])

@@ -43,6 +43,10 @@ def unavailable(response: str, **variables: object) -> Reply:
 def ask_identity(ctx: Context, pending_action: str, purpose: str) -> Reply:
     """Ask once for an e-mail address or order number; remember what to resume.
 
+    When the customer already gave one (a claim, ``ctx.claimed``), nothing is
+    asked: the reply asks the action layer to verify the claim with a
+    one-time code, and the request resumes once it is verified.
+
     ``purpose`` names the responses ``utter_identity_for_<purpose>`` (what the
     bot can do once it knows the account) and
     ``utter_identity_still_unknown_<purpose>`` (said instead of asking the same
@@ -50,6 +54,10 @@ def ask_identity(ctx: Context, pending_action: str, purpose: str) -> Reply:
     """
     reply = Reply()
     reply.slots["pending_action"] = pending_action
+    if ctx.claimed:
+        # an identifier was given but not proved: verify it first (a one-time code), then resume
+        reply.verify = True
+        return reply
     if ctx.turn.slot("identity_asked"):
         return reply.say(f"utter_identity_still_unknown_{purpose}")
     reply.say(f"utter_identity_for_{purpose}")
@@ -115,7 +123,7 @@ def with_known(response: str, facts: Mapping[str, Any], *optional: str) -> str:
     return f"{response}_with_{'_'.join(known)}" if known else response
 
 
-def unknown_order(order_id: str | None, pending_action: str | None = None, identified: bool = True) -> Reply:
+def unknown_order(order_id: str | None, pending_action: str | None = None) -> Reply:
     """The order number matches nothing (on this customer's account).
 
     The request is remembered (``pending_action``), so a corrected number given
@@ -124,10 +132,9 @@ def unknown_order(order_id: str | None, pending_action: str | None = None, ident
     reply = Reply()
     if pending_action:
         reply.slots["pending_action"] = pending_action
-    where = "on_account" if identified else "in_system"
     if is_missing(order_id):
-        return reply.say(f"utter_unknown_order_{where}_unnamed")
-    return reply.say(f"utter_unknown_order_{where}", order_id=order_id)
+        return reply.say("utter_unknown_order_on_account_unnamed")
+    return reply.say("utter_unknown_order_on_account", order_id=order_id)
 
 
 def list_orders(orders: Iterable[Order], today: dt.date) -> str:

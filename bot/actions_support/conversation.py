@@ -53,6 +53,8 @@ class Turn:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     input_channel: str | None = None
     entities: Mapping[str, Any] = field(default_factory=dict)
+    #: the last action the bot ran before the customer's latest message (what they are answering)
+    previous_action: str | None = None
 
     def slot(self, name: str) -> Any:
         return self.slots.get(name)
@@ -115,6 +117,9 @@ class Reply:
     unavailable: bool = False
     #: the action to run next (``FollowupAction``): the request that waited for identification
     followup: str | None = None
+    #: the customer only claimed an identity: the action layer sends a one-time code
+    #: (:mod:`bot.actions_support.verification`) and says so
+    verify: bool = False
 
     def say(self, response: str, **variables: Any) -> "Reply":
         """Send domain response ``response`` filled with ``variables``."""
@@ -135,6 +140,7 @@ class Reply:
         self.data_used += other.data_used
         self.unavailable = self.unavailable or other.unavailable
         self.followup = other.followup or self.followup
+        self.verify = self.verify or other.verify
         return self
 
     @property
@@ -151,6 +157,8 @@ class Context:
     catalogue: Catalogue
     now: dt.datetime
     lookup: Lookup = Lookup(Outcome.NOT_FOUND)
+    #: the customer typed an identifier but has not proved it is theirs: no profile until they do
+    claimed: bool = False
 
     @property
     def profile(self) -> CustomerProfile | None:

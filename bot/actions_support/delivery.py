@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
-from bot.actions_support.common import list_orders, with_known
+from bot.actions_support import changes
+from bot.actions_support.common import ask_identity, list_orders, unavailable, unknown_order, with_known
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.process_requests import start_request
 from bot.processes.calendar import format_day
 from bot.processes.render import format_money
 from bot.processes.statement import Case, assess
-from bot.profile.model import OrderStatus
+from bot.profile.model import Order, OrderStatus
+
+#: an order's address can change (or the parcel be redirected) until it is delivered
+OPEN_FOR_ADDRESS_CHANGE = (OrderStatus.PLACED, OrderStatus.PROCESSING, OrderStatus.DISPATCHED)
 
 __all__ = [
     "country_code",
     "delivery_options",
     "delivery_period",
     "change_shipping_address",
+    "ask_address_confirmation",
+    "confirm_address_change",
     "set_up_shipping_address",
 ]
 
@@ -117,44 +123,110 @@ def delivery_period(ctx: Context) -> Reply:
     return reply
 
 
-async def change_shipping_address(ctx: Context) -> Reply:
-    reply = Reply()
+def _address_order(ctx: Context) -> Order | None:
+    """The order an address change is about: the one named, else the only open one."""
     profile = ctx.profile
-    order = None
-    if profile is not None:
-        order_id = ctx.turn.slot("order_id")
-        if order_id:
-            order = profile.order(str(order_id))
-        else:
-            pending = [o for o in profile.orders if o.is_open]
-            order = pending[0] if len(pending) == 1 else None
+    if profile is None:
+        return None
+    order_id = ctx.turn.slot("order_id")
+    if order_id:
+        return profile.order(str(order_id))
+    pending = [o for o in profile.orders if o.is_open]
+    return pending[0] if len(pending) == 1 else None
+
+
+def _variant(order: Order) -> str:
+    return "after_dispatch" if order.status is OrderStatus.DISPATCHED else "before_dispatch"
+
+
+def change_shipping_address(ctx: Context) -> Reply:
+    """Says whether the order's address can change and, if so, asks for the new one (``address_form``).
+
+    Nothing changes here: the form collects and checks the new address,
+    ``action_confirm_address_change`` says exactly what will happen, and only
+    a yes to that starts the change (:func:`confirm_address_change`).
+    """
+    reply = Reply()
+    reply.slots["new_address"] = None
+    reply.slots["new_address_needed"] = None
+    if ctx.profile is None and ctx.claimed:
+        return ask_identity(ctx, "action_change_shipping_address", "change")
+    order = _address_order(ctx)
     if order is None:
         reply.say("utter_change_address_self_service")
         reply.add_statement(ctx.statement(Case("address_change", "account", "requested")))
         return reply
     reply.use("order_shipment_address", "commerce", order.order_id)
     facts = {"order_id": order.order_id, "carrier": order.shipment.carrier if order.shipment else None}
-    if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING, OrderStatus.DISPATCHED):
-        variant = "after_dispatch" if order.status is OrderStatus.DISPATCHED else "before_dispatch"
-        reference, failed = await start_request(
-            ctx,
-            "address_change",
-            failure=f"address_change_{variant}",
-            order_id=order.order_id,
-            details={"variant": variant, "carrier": facts["carrier"]},
-            with_message=True,
-        )
-        if failed is not None:
-            return reply.extend(failed)
-        facts["reference"] = reference
-        if variant == "before_dispatch":
-            reply.say("utter_address_change_started", **facts)
-        else:
-            reply.say(with_known("utter_address_redirect_started", facts, "carrier"), **facts)
-        reply.add_statement(ctx.statement(Case("address_change", variant, "requested", None, facts)))
-    else:
+    if order.status not in OPEN_FOR_ADDRESS_CHANGE:
         reply.say(f"utter_address_unchangeable_{order.status.value}", **facts)
         reply.add_statement(ctx.statement(Case("address_change", "account", "requested")))
+        return reply
+    reply.slots["order_id"] = order.order_id
+    if _variant(order) == "before_dispatch":
+        reply.say("utter_address_change_possible", **facts)
+    else:
+        reply.say(with_known("utter_address_redirect_possible", facts, "carrier"), **facts)
+    reply.slots["new_address_needed"] = True
+    reply.followup = "address_form"
+    return reply
+
+
+def ask_address_confirmation(ctx: Context) -> Reply:
+    """After ``address_form``: say exactly what will happen to which order, and wait for a yes."""
+    reply = Reply()
+    reply.slots["new_address_needed"] = None
+    address = ctx.turn.slot("new_address")
+    order = _address_order(ctx)
+    if order is None or not address or order.status not in OPEN_FOR_ADDRESS_CHANGE:
+        return reply.say("utter_address_change_nothing_to_confirm")
+    facts = {
+        "order_id": order.order_id,
+        "carrier": order.shipment.carrier if order.shipment else None,
+        "new_address": address,
+    }
+    if _variant(order) == "before_dispatch":
+        reply.say("utter_confirm_address_change", **facts)
+    else:
+        reply.say(with_known("utter_confirm_address_redirect", facts, "carrier"), **facts)
+    return changes.ask(
+        reply, "address_change", "action_confirm_address_change", order_id=order.order_id, address=address
+    )
+
+
+async def confirm_address_change(ctx: Context, pending: Mapping[str, Any]) -> Reply:
+    """The customer said yes: re-check the order (it may have moved on), then record the change."""
+    if ctx.unavailable:
+        return unavailable("utter_unavailable_order")
+    profile = ctx.profile
+    order_id = str(pending.get("order_id") or "")
+    address = pending.get("address")
+    order = profile.order(order_id) if profile is not None else None
+    if order is None or not address:
+        return unknown_order(order_id)
+    reply = Reply()
+    reply.slots["new_address"] = None
+    facts: dict[str, Any] = {"order_id": order.order_id, "carrier": order.shipment.carrier if order.shipment else None}
+    if order.status not in OPEN_FOR_ADDRESS_CHANGE:
+        reply.say(f"utter_address_unchangeable_{order.status.value}", **facts)
+        return reply
+    variant = _variant(order)
+    reference, failed = await start_request(
+        ctx,
+        "address_change",
+        failure=f"address_change_{variant}",
+        order_id=order.order_id,
+        details={"variant": variant, "carrier": facts["carrier"], "new_address": address},
+    )
+    if failed is not None:
+        return failed
+    facts["reference"] = reference
+    reply.use("order_shipment_address", "commerce", order.order_id)
+    if variant == "before_dispatch":
+        reply.say("utter_address_change_started", **facts)
+    else:
+        reply.say(with_known("utter_address_redirect_started", facts, "carrier"), **facts)
+    reply.add_statement(ctx.statement(Case("address_change", variant, "requested", None, {**facts, "new_address": address})))
     return reply
 
 

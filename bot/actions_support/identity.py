@@ -9,19 +9,23 @@ first that yields a profile wins:
    ``identity_token`` (:mod:`bot.identity_token`), verified with the identity
    secret. Unsigned identity metadata (``{"customer": {...}}``) is ignored
    unless ``TANDEM_TRUST_UNSIGNED_IDENTITY=1`` (development only);
-2. the ``customer_id`` slot (identified earlier in this conversation): one
-   profile read by id, no re-identification;
+2. the ``customer_id`` slot (identified earlier in this conversation), only
+   when the action server sealed it itself (``identity_seal``, see
+   :mod:`bot.actions_support.assurance`): one profile read by id. A customer
+   id planted through Rasa's HTTP API or a forged tracker is ignored;
 3. the sender of a messaging channel (WhatsApp, SMS, Messenger): its phone
    number or messaging id is a channel identifier the contact-centre silo
    knows. The REST channel's sender id is chosen by the caller, so it is
    *not* trusted as an identity;
 4. what the customer said: an e-mail address, an order number or an invoice
-   number (entity slots), verified against the profile. These identify a
-   customer not yet known; once the conversation knows who it is with, a
-   number the customer gives is checked against their own profile instead
-   (forms, ``choose_order``), so nobody becomes someone else by typing their
-   order number.
+   number (entity slots). Knowing one is not being the customer: it only
+   *claims* an identity (level :data:`~bot.actions_support.assurance.CLAIMED`),
+   which the actions verify with a one-time code before they show or change
+   anything. Once the conversation knows who it is with, a number the
+   customer gives is checked against their own profile instead (forms,
+   ``choose_order``).
 
+1-3 are *verified* (:data:`~bot.actions_support.assurance.VERIFIED`).
 Only when all of that yields nothing does an action ask, once, for an
 e-mail address or order number (``utter_ask_identifier``).
 """
@@ -34,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot import identity_token
+from bot.actions_support.assurance import CLAIMED, VERIFIED, seal_identity, seal_key, trusted_customer
 from bot.actions_support.conversation import Turn
 from bot.actions_support.gateway import Lookup, Outcome, ProfileGateway
 from bot.profile.model import CustomerProfile
@@ -44,6 +49,7 @@ __all__ = [
     "channel_identifier",
     "customer_slots",
     "identify",
+    "verified_slots",
 ]
 
 logger = logging.getLogger(__name__)
@@ -72,6 +78,17 @@ class Identification:
     via: str | None = None
     #: identifiers tried (kinds only, never values)
     tried: tuple[str, ...] = ()
+    #: VERIFIED (signed token, channel, sealed slot) or CLAIMED (typed identifier); None: nobody
+    level: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.level == VERIFIED and self.lookup.found
+
+    @property
+    def claimed(self) -> bool:
+        """A typed identifier was given (whether or not it matched anyone) and nothing verified."""
+        return self.level == CLAIMED
 
     @property
     def asked_nothing_known(self) -> bool:
@@ -129,6 +146,10 @@ def _unsigned_candidates(metadata: Mapping[str, Any]) -> list[tuple[str, str | N
     return out
 
 
+#: how each candidate's source counts
+_TYPED = ("email", "order_id", "invoice_id")
+
+
 async def _resolve(
     candidates: list[tuple[str, str | None, str]], gateway: ProfileGateway, tried: list[str]
 ) -> tuple[Identification | None, Lookup | None]:
@@ -138,7 +159,7 @@ async def _resolve(
         tried.append(kind or "customer_id")
         lookup = await (gateway.get(value) if kind is None else gateway.find(value, kind=kind))
         if lookup.found or lookup.outcome is Outcome.UNAVAILABLE:
-            return Identification(lookup, via, tuple(tried)), last
+            return Identification(lookup, via, tuple(tried), CLAIMED if via in _TYPED else VERIFIED), last
         last = lookup
     return None, last
 
@@ -159,24 +180,34 @@ async def identify(turn: Turn, gateway: ProfileGateway, identity_secret: str | N
         return found
     last_failure = failure or last_failure
 
-    # 2. identified earlier in this conversation
-    customer_id = turn.slot("customer_id")
-    if isinstance(customer_id, str) and customer_id:
+    # 2. identified earlier in this conversation, sealed by the action server itself
+    customer_id, level = (None, None)
+    if identity_secret:
+        customer_id, level = trusted_customer(turn.slots, turn.conversation_id, seal_key(identity_secret))
+    elif turn.slot("customer_id"):
+        logger.warning("no identity secret to check the customer_id slot with: ignoring it")
+    if customer_id is None and turn.slot("customer_id"):
+        logger.warning("ignoring a customer_id slot the action server did not seal (%s)", turn.conversation_id)
+    if customer_id is not None and level == VERIFIED:
         found, failure = await _resolve([(customer_id, None, "conversation")], gateway, tried)
         if found is not None:
             return found
         last_failure = failure or last_failure
 
-    # 3. the messaging channel's sender, 4. what the customer said
-    candidates: list[tuple[str, str | None, str]] = []
+    # 3. the messaging channel's sender (verified), 4. what the customer said (a claim)
     channel_id = channel_identifier(turn.input_channel, turn.conversation_id)
     if channel_id:
-        candidates.append((channel_id, "channel_id", "channel"))
+        channel_candidates: list[tuple[str, str | None, str]] = [(channel_id, "channel_id", "channel")]
         prefix, _, number = channel_id.partition(":")
         if prefix in PHONE_CHANNELS:
             # an SMS or WhatsApp sender is a phone number the carrier vouches for, as good as the
             # channel id: found too where the profile holds the number but no conversation yet
-            candidates.append((number, "phone", "channel"))
+            channel_candidates.append((number, "phone", "channel"))
+        found, failure = await _resolve(channel_candidates, gateway, tried)
+        if found is not None:
+            return found
+        last_failure = failure or last_failure
+    candidates: list[tuple[str, str | None, str]] = []
     for slot, kind in (("email", "email"), ("order_id", "order_id"), ("invoice_id", "invoice_id")):
         value = turn.slot(slot)
         if isinstance(value, str) and value.strip():
@@ -185,7 +216,10 @@ async def identify(turn: Turn, gateway: ProfileGateway, identity_secret: str | N
     if found is not None:
         return found
     last_failure = failure or last_failure
-    return Identification(last_failure or Lookup(Outcome.NOT_FOUND, detail="no identifier"), None, tuple(tried))
+    lookup = last_failure or Lookup(Outcome.NOT_FOUND, detail="no identifier")
+    if candidates:  # a typed identifier that matched nobody is still a claim (answered the same way)
+        return Identification(lookup, candidates[0][1], tuple(tried), CLAIMED)
+    return Identification(lookup, None, tuple(tried))
 
 
 def customer_slots(profile: CustomerProfile, personalise: bool) -> dict[str, Any]:
@@ -203,3 +237,14 @@ def customer_slots(profile: CustomerProfile, personalise: bool) -> dict[str, Any
         "customer_flags": sorted({f.name for f in profile.flags}),
         "personalisation_allowed": allowed,
     }
+
+
+def verified_slots(
+    profile: CustomerProfile, personalise: bool, key: bytes, conversation_id: str
+) -> dict[str, Any]:
+    """:func:`customer_slots` plus the level and the seal that make later actions trust them."""
+    slots = customer_slots(profile, personalise)
+    slots["identity_level"] = VERIFIED
+    slots["identity_seal"] = seal_identity(key, conversation_id, profile.customer_id, VERIFIED)
+    slots["identity_challenge"] = None
+    return slots

@@ -90,8 +90,7 @@ def choose_order(ctx: Context, purpose: str, pending_action: str) -> tuple[Order
     profile = ctx.profile
     order_id = ctx.turn.slot("order_id")
     if profile is None:
-        if order_id:
-            return None, unknown_order(order_id, pending_action, identified=False)
+        # a typed order number only claims the order: verify first (ask_identity), show nothing
         return None, ask_identity(ctx, pending_action, purpose)
     if order_id:
         order = profile.order(str(order_id))

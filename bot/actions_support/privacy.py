@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any, Mapping
 
+from bot.actions_support import changes
 from bot.actions_support.common import ask_identity, unavailable
 from bot.actions_support.feedback import CHAT_SOURCE
 from bot.actions_support.conversation import SYSTEM_NAMES, Context, DataUse, Reply, mask_email
@@ -13,7 +15,15 @@ from bot.processes.statement import Case
 from bot.profile.erasure import INVOICE_RETENTION_YEARS, invoices_kept
 from bot.profile.model import short_reference
 
-__all__ = ["why_my_data", "personalization_opt_out", "my_data_request", "forget_me", "FIELD_WORDS"]
+__all__ = [
+    "why_my_data",
+    "personalization_opt_out",
+    "my_data_request",
+    "confirm_data_export",
+    "forget_me",
+    "confirm_erasure",
+    "FIELD_WORDS",
+]
 
 #: profile field -> how it is named to the customer
 FIELD_WORDS = {
@@ -92,6 +102,9 @@ async def personalization_opt_out(ctx: Context) -> Reply:
         reply.slots["data_unavailable"] = True
         return reply
     profile = ctx.profile
+    if profile is None and ctx.claimed:
+        # an e-mail address or order number was given but not proved: verify before saving
+        return reply.extend(ask_identity(ctx, "action_personalization_opt_out", "opt_out"))
     if profile is None:
         reply.say("utter_personalisation_off_ask_identifier")
         reply.slots["pending_action"] = "action_personalization_opt_out"
@@ -136,12 +149,23 @@ async def my_data_request(ctx: Context) -> Reply:
     others = [r for r in profile.open_requests() if r.kind != "data_export"]
     if others:
         reply.say("utter_open_requests", requests=join_words([_request_words(r) for r in others[:6]]))
-    reference, failed = await start_request(
-        ctx,
-        "data_export",
-    )
+    # a full copy is a request that leaves the building: say where it goes and wait for a yes
+    email = mask_email(profile.email)
+    reply.say("utter_confirm_data_export_with_email" if email else "utter_confirm_data_export", email=email)
+    return changes.ask(reply, "data_export", "action_my_data_request")
+
+
+async def confirm_data_export(ctx: Context, pending: Mapping[str, Any]) -> Reply:
+    """The customer said yes to a full copy of their data: record the data export."""
+    if ctx.unavailable:
+        return unavailable("utter_unavailable_my_data")
+    profile = ctx.profile
+    if profile is None:
+        return ask_identity(ctx, "action_my_data_request", "my_data")
+    reference, failed = await start_request(ctx, "data_export")
     if failed is not None:
-        return reply.extend(failed)
+        return failed
+    reply = Reply()
     reply.say("utter_data_export_requested", reference=reference)
     reply.add_statement(ctx.statement(Case("data_export", facts={"email": mask_email(profile.email)})))
     return reply
@@ -159,6 +183,19 @@ def _request_words(request) -> str:  # type: ignore[no-untyped-def]
 
 
 async def forget_me(ctx: Context) -> Reply:
+    if ctx.unavailable:
+        return unavailable("utter_unavailable_forget_me")
+    profile = ctx.profile
+    if profile is None:
+        return ask_identity(ctx, "action_forget_me", "forget_me")
+    # erasure cannot be undone: say what it deletes, what the law makes us keep, and wait for a yes
+    reply = Reply()
+    reply.say("utter_confirm_erasure")
+    return changes.ask(reply, "erasure", "action_forget_me")
+
+
+async def confirm_erasure(ctx: Context, pending: Mapping[str, Any]) -> Reply:
+    """The customer said yes to erasure: record the erasure request."""
     if ctx.unavailable:
         return unavailable("utter_unavailable_forget_me")
     profile = ctx.profile

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Mapping
 
-from bot.actions_support.common import unavailable, with_known
+from bot.actions_support import changes
+from bot.actions_support.common import unavailable, unknown_order, with_known
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.orders import choose_order, refund_case
 from bot.actions_support.process_requests import start_request
@@ -12,7 +14,7 @@ from bot.processes.calendar import format_day
 from bot.processes.statement import Case
 from bot.profile.model import Order, OrderStatus, RefundState
 
-__all__ = ["refund_policy", "get_refund", "track_refund", "refund_eligibility"]
+__all__ = ["refund_policy", "get_refund", "confirm_refund", "track_refund", "refund_eligibility"]
 
 
 def refund_policy(ctx: Context) -> Reply:
@@ -62,18 +64,10 @@ async def get_refund(ctx: Context) -> Reply:
         return _report_refund(ctx, order, reply)
     ok, reason, facts = refund_eligibility(order, ctx.now, ctx.catalogue.policies.refund_window_days)
     if ok:
-        reference, failed = await start_request(
-            ctx,
-            "refund",
-            order_id=order.order_id,
-            details={"via": "return", "order_status": order.status.value},
-        )
-        if failed is not None:
-            return reply.extend(failed)
+        # say exactly what a yes starts, and wait for it (bot/actions_support/changes.py)
         reply.say(f"utter_refund_{reason}", **facts)
-        reply.say("utter_refund_request_registered", reference=reference)
-        reply.add_statement(ctx.statement(Case("return", None, "requested", None, {"order_id": order.order_id})))
-        return reply
+        reply.say("utter_confirm_refund", order_id=order.order_id)
+        return changes.ask(reply, "refund", "action_get_refund", order_id=order.order_id)
     if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
         reply.say(f"utter_refund_{reason}", **facts)
         return reply
@@ -81,6 +75,33 @@ async def get_refund(ctx: Context) -> Reply:
         reply.say(f"utter_refund_{reason}", **facts)
         return _report_refund(ctx, order, reply)
     reply.say(f"utter_refund_{reason}", **facts)
+    return reply
+
+
+async def confirm_refund(ctx: Context, pending: Mapping[str, Any]) -> Reply:
+    """The customer said yes: re-check the order (it may have moved on), then record the refund."""
+    if ctx.unavailable:
+        return unavailable("utter_unavailable_refund")
+    profile = ctx.profile
+    order_id = str(pending.get("order_id") or "")
+    order = profile.order(order_id) if profile is not None else None
+    if order is None:
+        return unknown_order(order_id)
+    reply = Reply()
+    ok, reason, facts = refund_eligibility(order, ctx.now, ctx.catalogue.policies.refund_window_days)
+    if not ok:
+        return reply.say(f"utter_refund_{reason}", **facts)
+    reference, failed = await start_request(
+        ctx,
+        "refund",
+        order_id=order.order_id,
+        details={"via": "return", "order_status": order.status.value},
+    )
+    if failed is not None:
+        return failed
+    reply.use("order_delivery_date", "commerce", order.order_id)
+    reply.say("utter_refund_request_registered", reference=reference)
+    reply.add_statement(ctx.statement(Case("return", None, "requested", None, {"order_id": order.order_id})))
     return reply
 
 

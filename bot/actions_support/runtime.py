@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from bot.actions_support.assurance import seal_key
+from bot.actions_support.code_sender import CodeSender, OutboxSender
 from bot.actions_support.gateway import ProfileGateway
 from bot.handoff.intake import IntakeClient
 from bot.processes.catalogue import Catalogue, default_catalogue, load_catalogue
@@ -21,6 +24,9 @@ from bot.profile.errors import ProfileStoreUnavailable
 logger = logging.getLogger(__name__)
 
 __all__ = ["Services", "get_services", "use_services", "build_services"]
+
+
+_PROCESS_SEAL_SECRET = secrets.token_urlsafe(32)
 
 
 def _utc_now() -> dt.datetime:
@@ -36,6 +42,14 @@ class Services:
     identity_secret: str | None = None
     #: the handoff service's intake (None: no service configured; the broker still brings requests)
     handoff: IntakeClient | None = None
+    #: delivers one-time codes (None: none configured; a claimed identity then cannot be verified)
+    code_sender: CodeSender | None = None
+
+    @property
+    def seal_key(self) -> bytes:
+        """The key the action server seals its identity slots with (see ``assurance``)."""
+        # without an identity secret nothing sealed survives this process (nothing planted is trusted)
+        return seal_key(self.identity_secret or _PROCESS_SEAL_SECRET)
 
     def now(self) -> dt.datetime:
         """The shop's local time now (naive), as the process catalogue counts it."""
@@ -78,7 +92,14 @@ def build_services(settings: Any = None) -> Services:
         catalogue=catalogue,
         identity_secret=secret,
         handoff=_intake_client(settings),
+        # the embedded set-up: codes go to var/outbox/ (0600), where a person trying it reads them
+        code_sender=_code_sender(settings),
     )
+
+
+def _code_sender(settings: Any) -> CodeSender | None:
+    var_dir = getattr(settings, "var_dir", None)
+    return OutboxSender(var_dir / "outbox") if var_dir is not None else None
 
 
 def _intake_client(settings: Any) -> IntakeClient | None:

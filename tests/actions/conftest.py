@@ -54,7 +54,9 @@ async def repo(demo_db: Path, tmp_path: Path) -> AsyncIterator[Any]:
     await repository.close()
 
 
-def make_services(store: Any, timeout_s: float = 5.0) -> Services:
+def make_services(store: Any, timeout_s: float = 5.0, outbox: Path | None = None) -> Services:
+    from bot.actions_support.code_sender import OutboxSender
+
     from .helpers import IDENTITY_SECRET
 
     return Services(
@@ -62,12 +64,19 @@ def make_services(store: Any, timeout_s: float = 5.0) -> Services:
         catalogue=default_catalogue(),
         clock=lambda: NOW.replace(tzinfo=dt.timezone.utc),
         identity_secret=IDENTITY_SECRET,
+        code_sender=OutboxSender(outbox) if outbox is not None else None,
     )
 
 
 @pytest.fixture
-def services(repo: Any) -> Iterable[Services]:
-    svc = make_services(repo)
+def outbox(tmp_path: Path) -> Path:
+    """Where the test services' one-time codes are delivered (the embedded set-up's outbox)."""
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def services(repo: Any, outbox: Path) -> Iterable[Services]:
+    svc = make_services(repo, outbox=outbox)
     use_services(svc)
     yield svc
     use_services(None)
@@ -159,6 +168,8 @@ class Conversation:
 
         dispatcher = CollectingDispatcher()
         result = await action.run(dispatcher, self.tracker(), self.domain)
+        # as Rasa logs it: the action ran (what a later "yes" answers), then its events
+        self.events.append({"event": "action", "name": action.name()})
         slots_before = dict(self.slots)
         for event in result:
             if event.get("event") == "slot":
@@ -182,7 +193,6 @@ class Conversation:
         texts = await self.run(action)
         followup = self.followup()
         if followup:
-            self.events.append({"event": "action", "name": followup})
             texts += await self.run(all_actions()[followup]())
         return texts
 

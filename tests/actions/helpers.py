@@ -19,11 +19,18 @@ def signed(email: str) -> dict[str, Any]:
     return {identity_token.METADATA_KEY: token}
 
 
+def signed_phone(phone: str) -> dict[str, Any]:
+    """Message metadata with a signed identity token naming a phone number."""
+    token = identity_token.issue(IDENTITY_SECRET, f"site:{phone}", phone=phone, ttl_s=24 * 3600)
+    return {identity_token.METADATA_KEY: token}
+
+
 AMELIA = signed("amelia.hart@example.com")  # dispatched order, expired card
 BEN = signed("ben.okafor@example.net")  # approved card refund
 CHLOE = signed("chloe.martin@example.com")  # open complaint, old orders
 EMMA = signed("emma.wilson@example.org")  # recent gift order
 JACK = signed("jack.turner@example.net")  # stale CRM record
+IAN = signed_phone("+12025550143")  # new US customer
 IAN_ORDER = "4000000901"  # processing order to the US
 AMELIA_ORDER = "4000000101"  # dispatched with DPD, promised Wednesday 25 November
 
@@ -65,3 +72,21 @@ def all_actions() -> dict[str, type]:
         if not inspect.isabstract(cls) and cls.action_name:
             found[cls.action_name] = cls
     return found
+
+
+def latest_code(outbox: Any, to: str | None = None) -> str:
+    """The newest one-time code in the embedded set-up's outbox (what the customer reads)."""
+    from bot.actions_support.code_sender import read_outbox
+
+    messages = read_outbox(outbox, to)
+    assert messages, f"no code was sent{f' to {to}' if to else ''}"
+    return messages[-1]["code"]
+
+
+async def type_code(conversation: Any, outbox: Any, to: str | None = None) -> list[str]:
+    """The customer types the code they received; runs action_identify_customer and what it resumes."""
+    from actions.identity import ActionIdentifyCustomer
+
+    code = latest_code(outbox, to)
+    conversation.say(code, "inform", {"one_time_code": code})
+    return await conversation.run_and_follow(ActionIdentifyCustomer())

@@ -16,6 +16,7 @@ from actions.account import (
 )
 from actions.delivery import (
     ActionChangeShippingAddress,
+    ActionConfirmAddressChange,
     ActionDeliveryOptions,
     ActionDeliveryPeriod,
     ActionSetUpShippingAddress,
@@ -23,7 +24,7 @@ from actions.delivery import (
 from actions.identity import ActionConfirm, ActionDecline
 from bot.actions_support.delivery import country_code
 
-from .helpers import AMELIA, IAN_ORDER, JACK, clean, three_parts
+from .helpers import AMELIA, IAN_ORDER, JACK, clean, three_parts, latest_code
 
 
 @pytest.mark.parametrize(
@@ -67,19 +68,33 @@ async def test_delivery_period_gives_dates(conversation) -> None:  # type: ignor
     ]
 
 
-async def test_address_change_of_a_dispatched_order_is_a_redirect(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_address_change_of_a_dispatched_order_is_a_redirect_after_a_yes(conversation) -> None:  # type: ignore[no-untyped-def]
     conversation.say("change delivery address", "change_shipping_address", metadata=AMELIA)
     messages = await conversation.run(ActionChangeShippingAddress())
     clean(messages)
-    assert "already with DPD, so I've asked our delivery team to have it redirected (reference R-" in messages[0]
-    three_parts(messages)
+    assert messages == ["Order 4000000101 is already with DPD, but it can still be redirected to a new address."]
+    assert conversation.followup() == "address_form"  # the new address is collected and checked first
+    conversation.say("12 High Street, Leeds LS1 4AP", "inform")
+    conversation.slots["new_address"] = "12 High Street, Leeds LS1 4AP"
+    asked = await conversation.run(ActionConfirmAddressChange())
+    assert asked == [
+        "If you say yes, I'll ask our delivery team to have order 4000000101 redirected by DPD to: "
+        "12 High Street, Leeds LS1 4AP. If DPD can't redirect it, they'll hold it at a local collection "
+        "point for 14 days. Shall I go ahead?"
+    ]
+    conversation.say("yes", "affirm")
+    done = await conversation.run(ActionConfirm())
+    assert "already with DPD, so I've asked our delivery team to have it redirected (reference R-" in done[0]
+    three_parts(done)
+    assert conversation.slots["pending_change"] is None
 
 
-async def test_address_change_before_dispatch(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_address_change_of_a_typed_order_number_sends_a_code_first(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("change address", "change_shipping_address", {"order_id": IAN_ORDER})
     messages = await conversation.run(ActionChangeShippingAddress())
-    assert "can still be changed" in messages[0]
-    three_parts(messages)
+    assert conversation.response_names == ["utter_verification_sent_order_id"]
+    assert IAN_ORDER not in " ".join(messages) and conversation.followup() is None
+    assert latest_code(outbox)
 
 
 async def test_set_up_address(conversation) -> None:  # type: ignore[no-untyped-def]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from actions.feedback import ActionNewsletter, ActionRecordComplaint, ActionRecordReview
-from actions.identity import ActionIdentifyCustomer
+from actions.identity import ActionConfirm, ActionIdentifyCustomer
 from actions.orders import ActionTrackOrder
 from actions.privacy import ActionForgetMe, ActionMyDataRequest, ActionPersonalizationOptOut, ActionWhyMyData
 
-from .helpers import AMELIA, CHLOE, EMMA, JACK, clean, three_parts
+from .helpers import AMELIA, CHLOE, EMMA, JACK, clean, three_parts, latest_code, type_code
 
 
 async def test_complaint_is_stored_against_the_profile(conversation, repo) -> None:  # type: ignore[no-untyped-def]
@@ -27,7 +27,7 @@ async def test_complaint_is_stored_against_the_profile(conversation, repo) -> No
     assert "open_complaint" in profile.segments  # agents and the policy see it
 
 
-async def test_complaint_from_an_unknown_customer_asks_once_then_stores(conversation, repo) -> None:  # type: ignore[no-untyped-def]
+async def test_complaint_from_an_unknown_customer_asks_once_then_stores(conversation, repo, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("complaint", "complaint")
     conversation.slots["feedback_text"] = "Wrong size sent twice."
     first = await conversation.run(ActionRecordComplaint())
@@ -35,8 +35,9 @@ async def test_complaint_from_an_unknown_customer_asks_once_then_stores(conversa
     assert "put your complaint on record" in first[0]
     conversation.say("chloe.martin@example.com", "inform", {"email": "chloe.martin@example.com"})
     await conversation.run(ActionIdentifyCustomer())
-    assert conversation.followup() == "action_record_complaint"
-    three_parts(await conversation.run(ActionRecordComplaint()))
+    assert conversation.followup() is None  # the address is a claim: a code goes to it first
+    assert latest_code(outbox, to="chloe.martin@example.com")
+    three_parts(await type_code(conversation, outbox))
     profile = await repo.find("chloe.martin@example.com")
     assert any(f.text == "Wrong size sent twice." for f in profile.feedback)
 
@@ -125,12 +126,20 @@ async def test_my_data_request_summarises_by_source(conversation) -> None:  # ty
     assert "In numbers: 5 orders, 0 refunds, 5 invoices and 1 past conversation." in messages
     assert ("utter_data_held_counts", {"orders": "5 orders", "refunds": "0 refunds", "invoices": "5 invoices",
             "conversations": "1 past conversation"}) in conversation.responses
-    three_parts(messages)
+    # a full copy leaves the building: it waits for a yes
+    assert conversation.response_names[-1] == "utter_confirm_data_export_with_email"
+    assert conversation.slots["pending_change"]["kind"] == "data_export"
+    conversation.say("yes", "affirm")
+    three_parts(await conversation.run(ActionConfirm()))
 
 
 async def test_forget_me_records_the_erasure_request(conversation, repo) -> None:  # type: ignore[no-untyped-def]
     conversation.say("forget me", "forget_me", metadata=AMELIA)
-    messages = await conversation.run(ActionForgetMe())
+    asked = await conversation.run(ActionForgetMe())
+    assert asked[0].startswith("If you say yes, I'll start erasing your personal data")
+    assert not (await repo.find("amelia.hart@example.com")).erasure_requested  # nothing before the yes
+    conversation.say("yes", "affirm")
+    messages = await conversation.run(ActionConfirm())
     clean(messages)
     assert messages[0].startswith("I've started an erasure request")
     # what the erasure keeps, and why (she has invoices within the tax retention period)

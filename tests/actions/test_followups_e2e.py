@@ -75,10 +75,19 @@ def _post(url: str, body: dict) -> list[dict]:
 def test_refund_paid_reaches_the_customer_and_a_stalled_refund_is_followed_up_once(
     stack: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from bot import identity_token
+
     sender = "e2e-ben"
+    # a typed e-mail address is only a claim: Ben is signed in on the website (a signed token)
+    secret = identity_token.identity_secret(stack.var_dir)
+    token = identity_token.issue(secret, "site:ben", email="ben.okafor@example.net")
     hello = _post(
         f"{stack.rasa_url}/webhooks/rest/webhook",
-        {"sender": sender, "message": '/greet{"email": "ben.okafor@example.net"}'},
+        {
+            "sender": sender,
+            "message": '/greet{"email": "ben.okafor@example.net"}',
+            "metadata": {identity_token.METADATA_KEY: token},
+        },
     )
     assert any("already have an account" in m.get("text", "") for m in hello), hello
 

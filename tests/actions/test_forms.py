@@ -6,7 +6,7 @@ from actions.forms import ValidateGetInvoiceForm, ValidateTrackOrderForm
 from actions.identity import ActionIdentifyCustomer
 from actions.orders import ActionTrackOrder
 
-from .helpers import AMELIA, AMELIA_ORDER, CHLOE, IAN_ORDER
+from .helpers import AMELIA, AMELIA_ORDER, CHLOE, IAN_ORDER, type_code
 
 
 async def test_the_only_open_order_is_prefilled(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -30,17 +30,19 @@ async def test_an_identified_customers_wrong_number_is_caught_at_once(conversati
     assert conversation.slots["order_id"] is None
 
 
-async def test_an_unknown_customers_number_is_left_to_the_action(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_customers_number_is_left_to_the_action(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("it's 40512398", "inform", {"order_id": "40512398"})
     assert await conversation.run(ValidateTrackOrderForm()) == []
     assert conversation.slots["order_id"] == "40512398"
-    messages = await conversation.run(ActionTrackOrder())
-    assert messages[0].startswith("I can't find order 40512398 in our orders system.")
+    await conversation.run(ActionTrackOrder())
+    assert conversation.response_names == ["utter_verification_sent_order_id"]  # no hint it matched nothing
     assert conversation.slots["pending_action"] == "action_track_order"
-    # the corrected number resumes the request without asking again
+    # the corrected number gets a code; the code resumes the request without asking again
     conversation.say(f"sorry, it's {IAN_ORDER}", "inform", {"order_id": IAN_ORDER})
-    resumed = await conversation.run_and_follow(ActionIdentifyCustomer())
-    assert resumed[0] == "Thanks, Ian: I've found your account."
+    await conversation.run_and_follow(ActionIdentifyCustomer())
+    assert conversation.response_names[-1] == "utter_verification_sent_order_id"
+    resumed = await type_code(conversation, outbox)
+    assert resumed[0] == "Thanks, Ian, that's confirmed."
     assert any("is being prepared in our warehouse" in m for m in resumed)
     assert conversation.slots["pending_action"] is None
 

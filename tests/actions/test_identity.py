@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from actions.forms import ValidateTrackOrderForm
-from actions.identity import ActionIdentifyCustomer
+from actions.identity import ActionConfirm, ActionIdentifyCustomer
 from actions.orders import ActionTrackOrder
 from actions.privacy import ActionForgetMe, ActionMyDataRequest, ActionWhyMyData
 from actions.session import ActionSessionStart
@@ -17,7 +17,7 @@ from bot.actions_support.identity import TRUST_UNSIGNED_ENV, channel_identifier
 from bot.actions_support.runtime import use_services
 
 from .conftest import make_services
-from .helpers import AMELIA, IDENTITY_SECRET, clean, signed, three_parts
+from .helpers import AMELIA, IDENTITY_SECRET, clean, signed, three_parts, type_code
 
 UNSIGNED_AMELIA = {"customer": {"verified_email": "amelia.hart@example.com"}}
 
@@ -62,7 +62,7 @@ async def test_rest_sender_that_looks_like_an_email_is_asked_instead(conversatio
     assert conversation.slots["customer_id"] is None
 
 
-async def test_asks_once_then_resumes_the_request_with_a_followup_action(conversation, repo) -> None:  # type: ignore[no-untyped-def]
+async def test_asks_once_then_resumes_the_request_with_a_followup_action(conversation, repo, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("forget me", "forget_me")
     first = await conversation.run(ActionForgetMe())
     clean(first)
@@ -72,37 +72,35 @@ async def test_asks_once_then_resumes_the_request_with_a_followup_action(convers
 
     conversation.say("it's Emma.Wilson@example.org", "inform", {"email": "Emma.Wilson@example.org"})
     second = await conversation.run(ActionIdentifyCustomer())
-    assert second == ["Thanks, Emma: I've found your account."]
-    assert conversation.responses[-1] == ("utter_found_account_named", {"name": "Emma"})
-    # the waiting request runs next as itself, visible in the tracker
-    assert conversation.followup() == "action_forget_me"
-    assert conversation.slots["pending_action"] is None
-    resumed = await conversation.run(ActionForgetMe())
-    three_parts(resumed)  # the erasure statement of the resumed request
+    # an e-mail address is a claim: a code goes to the address on file, nothing else happens yet
+    assert conversation.response_names[-1] == "utter_verification_sent_email"
+    assert conversation.followup() is None and conversation.slots["customer_id"] is None
+    assert "Emma" not in " ".join(second)
+    assert conversation.slots["identity_level"] == "claimed"
+    resumed = await type_code(conversation, outbox, to="emma.wilson@example.org")
+    assert resumed[0] == "Thanks, Emma, that's confirmed."
+    assert conversation.slots["identity_level"] == "verified" and conversation.slots["pending_action"] is None
+    # the waiting request ran next as itself (FollowupAction); erasure still waits for its own yes
+    assert conversation.response_names[-1] == "utter_confirm_erasure"
+    conversation.say("yes", "affirm")
+    three_parts(await conversation.run(ActionConfirm()))  # the erasure statement
     profile = await repo.find("emma.wilson@example.org")
     assert profile.erasure_requested
 
 
-async def test_never_asks_the_same_question_again(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_and_ambiguous_addresses_get_the_same_answer_and_no_code(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("forget me", "forget_me")
     await conversation.run(ActionForgetMe())
-    conversation.say("nobody@example.com", "inform", {"email": "nobody@example.com"})
+    for email in ("nobody@example.com", "thesmiths@example.org"):
+        conversation.say(email, "inform", {"email": email})
+        await conversation.run(ActionIdentifyCustomer())
+        assert conversation.response_names[-1] == "utter_verification_sent_email"  # no hint either way
+        assert conversation.slots["customer_id"] is None
+    assert not outbox.exists() or not list(outbox.iterdir())
+    conversation.say("123456", "inform", {"one_time_code": "123456"})
     await conversation.run(ActionIdentifyCustomer())
-    assert conversation.response_names[-1] == "utter_identifier_not_found_email"
-    assert conversation.slots["email"] is None  # not tried again
-    conversation.say("what do you hold about me", "my_data_request")
-    await conversation.run(ActionMyDataRequest())
-    assert conversation.response_names[-1] == "utter_identity_still_unknown_my_data"
+    assert conversation.response_names[-1] == "utter_verification_wrong"
     assert conversation.response_names.count("utter_ask_identifier") == 1
-
-
-async def test_family_email_is_ambiguous(conversation) -> None:  # type: ignore[no-untyped-def]
-    conversation.say("forget me", "forget_me")
-    await conversation.run(ActionForgetMe())
-    conversation.say("thesmiths@example.org", "inform", {"email": "thesmiths@example.org"})
-    await conversation.run(ActionIdentifyCustomer())
-    assert conversation.response_names[-1] == "utter_identifier_ambiguous_email"
-    assert conversation.slots["customer_id"] is None
 
 
 async def test_inform_without_identifier(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -111,14 +109,15 @@ async def test_inform_without_identifier(conversation) -> None:  # type: ignore[
     assert conversation.response_names == ["utter_identifier_not_caught"]
 
 
-async def test_order_number_identifies_and_why_my_data_says_so(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_order_number_identifies_after_the_code_and_why_my_data_says_so(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("where is 4000000901", "track_order", {"order_id": "4000000901"})
     await conversation.run(ActionTrackOrder())
+    assert conversation.slots["customer_id"] is None
+    await type_code(conversation, outbox)
     assert conversation.slots["customer_id"].startswith("cus_")
     conversation.say("why do you know that", "why_my_data")
     messages = await conversation.run(ActionWhyMyData())
     clean(messages)
-    assert "- the order number you gave me (from our orders and payments system), to find your account" in messages
     assert "- order 4000000901 and its shipment (from our orders and payments system), to find your parcel" in messages
     assert ("utter_data_use_order_shipment", {"source": "orders and payments system", "subject": "4000000901"}) in (
         conversation.responses

@@ -12,7 +12,7 @@ from actions.orders import (
     ActionTrackOrder,
 )
 
-from .helpers import AMELIA, AMELIA_ORDER, CHLOE, IAN_ORDER, clean, three_parts
+from .helpers import AMELIA, AMELIA_ORDER, CHLOE, IAN_ORDER, clean, three_parts, IAN, type_code
 
 
 async def test_track_dispatched_order_uses_carrier_and_promised_date(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -27,20 +27,27 @@ async def test_track_dispatched_order_uses_carrier_and_promised_date(conversatio
     assert conversation.slots["order_id"] == AMELIA_ORDER
 
 
-async def test_track_by_order_number_without_identity(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_track_by_order_number_without_identity(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say(f"where is order {IAN_ORDER}", "track_order", {"order_id": IAN_ORDER})
-    messages = await conversation.run(ActionTrackOrder())
+    first = await conversation.run(ActionTrackOrder())
+    # knowing the number is not being the customer: a code first, nothing about the order
+    assert conversation.response_names == ["utter_verification_sent_order_id"]
+    assert "prepared" not in " ".join(first)
+    messages = await type_code(conversation, outbox)
     clean(messages)
-    assert "is being prepared in our warehouse" in messages[1]
+    assert messages[0] == "Thanks, Ian, that's confirmed."
+    assert "is being prepared in our warehouse" in messages[2]
     statement = three_parts(messages)
     assert "Thursday 26 November" in statement  # promised date from the commerce system
 
 
-async def test_unknown_order_number(conversation) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_order_number(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
     conversation.say("where is order 99999999", "track_order", {"order_id": "99999999"})
     messages = await conversation.run(ActionTrackOrder())
     clean(messages)
-    assert "I can't find order 99999999" in messages[0]
+    # the same answer as for a real order number: no hint whether it exists, and no code sent
+    assert conversation.response_names == ["utter_verification_sent_order_id"]
+    assert not outbox.exists() or not list(outbox.iterdir())
 
 
 async def test_several_candidate_orders_are_listed(conversation) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +61,7 @@ async def test_several_candidate_orders_are_listed(conversation) -> None:  # typ
 
 
 async def test_cancel_before_dispatch_asks_then_cancels(conversation) -> None:  # type: ignore[no-untyped-def]
-    conversation.say(f"cancel {IAN_ORDER}", "cancel_order", {"order_id": IAN_ORDER})
+    conversation.say(f"cancel {IAN_ORDER}", "cancel_order", {"order_id": IAN_ORDER}, metadata=IAN)
     ask = await conversation.run(ActionCheckCancelOrder())
     clean(ask)
     assert "hasn't been dispatched yet, so it can be cancelled, free of charge. Shall I cancel it?" in ask[0]
@@ -69,7 +76,7 @@ async def test_cancel_before_dispatch_asks_then_cancels(conversation) -> None:  
 
 
 async def test_cancel_declined_keeps_the_order(conversation) -> None:  # type: ignore[no-untyped-def]
-    conversation.say(f"cancel {IAN_ORDER}", "cancel_order", {"order_id": IAN_ORDER})
+    conversation.say(f"cancel {IAN_ORDER}", "cancel_order", {"order_id": IAN_ORDER}, metadata=IAN)
     await conversation.run(ActionCheckCancelOrder())
     conversation.say("no", "deny")
     kept = await conversation.run(ActionDecline())
@@ -99,7 +106,7 @@ async def test_change_dispatched_order(conversation) -> None:  # type: ignore[no
 
 
 async def test_change_open_order(conversation) -> None:  # type: ignore[no-untyped-def]
-    conversation.say("change it", "change_order", {"order_id": IAN_ORDER})
+    conversation.say("change it", "change_order", {"order_id": IAN_ORDER}, metadata=IAN)
     messages = await conversation.run(ActionChangeOrder())
     clean(messages)
     assert "can still be changed" in messages[0]
@@ -107,7 +114,7 @@ async def test_change_open_order(conversation) -> None:  # type: ignore[no-untyp
 
 
 async def test_cancellation_fee_mentions_free_open_orders(conversation) -> None:  # type: ignore[no-untyped-def]
-    conversation.say("is there a cancellation fee", "check_cancellation_fee", {"order_id": IAN_ORDER})
+    conversation.say("is there a cancellation fee", "check_cancellation_fee", {"order_id": IAN_ORDER}, metadata=IAN)
     messages = await conversation.run(ActionCancellationFee())
     clean(messages)
     assert messages[0].startswith("Cancelling an order before it's dispatched is free.")

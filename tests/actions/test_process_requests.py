@@ -17,7 +17,7 @@ import pytest
 
 from actions.account import ActionCheckDeleteAccount, ActionRecoverPassword
 from actions.billing import ActionGetInvoice, ActionPaymentIssue
-from actions.delivery import ActionChangeShippingAddress
+from actions.delivery import ActionChangeShippingAddress, ActionConfirmAddressChange
 from actions.identity import ActionConfirm
 from actions.orders import ActionChangeOrder, ActionCheckCancelOrder, ActionTrackOrder
 from actions.privacy import ActionMyDataRequest
@@ -25,7 +25,7 @@ from actions.refunds import ActionGetRefund
 from bot.actions_support.runtime import use_services
 
 from .conftest import Conversation, make_services
-from .helpers import AMELIA, AMELIA_ORDER, CHLOE, EMMA, IAN_ORDER, clean, three_parts
+from .helpers import AMELIA, AMELIA_ORDER, CHLOE, EMMA, IAN, IAN_ORDER, clean, three_parts, type_code
 
 REFERENCE = re.compile(r"\bR-[0-9A-F]{8}\b")
 #: what the bot says when it claims to have started something
@@ -39,13 +39,31 @@ CASES: list[tuple[str, str | None, list[Step], dict[str, Any], str]] = [
         "order_cancellation",
         IAN_ORDER,
         [(ActionCheckCancelOrder, "cancel_order", {"order_id": IAN_ORDER}, {}), (ActionConfirm, "affirm", {}, {})],
-        {},
+        IAN,
         IAN_ORDER,
     ),
-    ("order_change", IAN_ORDER, [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {})], {}, IAN_ORDER),
-    ("address_change", IAN_ORDER, [(ActionChangeShippingAddress, "change_shipping_address", {"order_id": IAN_ORDER}, {})], {}, IAN_ORDER),
-    ("address_change", AMELIA_ORDER, [(ActionChangeShippingAddress, "change_shipping_address", {}, {})], AMELIA, AMELIA_ORDER),
-    ("refund", "4000000501", [(ActionGetRefund, "get_refund", {"order_id": "4000000501"}, {})], EMMA, "4000000501"),
+    ("order_change", IAN_ORDER, [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {})], IAN, IAN_ORDER),
+    (
+        "address_change",
+        IAN_ORDER,
+        [(ActionChangeShippingAddress, "change_shipping_address", {"order_id": IAN_ORDER}, {}), (ActionConfirmAddressChange, "inform", {}, {"new_address": "1600 Main Street, Springfield 20500"}), (ActionConfirm, "affirm", {}, {})],
+        IAN,
+        IAN_ORDER,
+    ),
+    (
+        "address_change",
+        AMELIA_ORDER,
+        [(ActionChangeShippingAddress, "change_shipping_address", {}, {}), (ActionConfirmAddressChange, "inform", {}, {"new_address": "1600 Main Street, Springfield 20500"}), (ActionConfirm, "affirm", {}, {})],
+        AMELIA,
+        AMELIA_ORDER,
+    ),
+    (
+        "refund",
+        "4000000501",
+        [(ActionGetRefund, "get_refund", {"order_id": "4000000501"}, {}), (ActionConfirm, "affirm", {}, {})],
+        EMMA,
+        "4000000501",
+    ),
     ("invoice_copy", AMELIA_ORDER, [(ActionGetInvoice, "get_invoice", {"invoice_id": "INV-0000001"}, {})], AMELIA, AMELIA_ORDER),
     ("payment_investigation", None, [(ActionPaymentIssue, "payment_issue", {}, {})], AMELIA, AMELIA_ORDER),
     (
@@ -56,7 +74,13 @@ CASES: list[tuple[str, str | None, list[Step], dict[str, Any], str]] = [
         AMELIA_ORDER,
     ),
     ("password_recovery", None, [(ActionRecoverPassword, "recover_password", {}, {})], AMELIA, AMELIA_ORDER),
-    ("data_export", None, [(ActionMyDataRequest, "my_data_request", {}, {})], AMELIA, AMELIA_ORDER),
+    (
+        "data_export",
+        None,
+        [(ActionMyDataRequest, "my_data_request", {}, {}), (ActionConfirm, "affirm", {}, {})],
+        AMELIA,
+        AMELIA_ORDER,
+    ),
 ]
 IDS = [f"{kind}-{order or 'account'}" for kind, order, *_ in CASES]
 
@@ -95,8 +119,9 @@ async def test_retried_actions_do_not_duplicate_requests(domain, services, repo)
     again = await _run(conv, [(ActionGetInvoice, "get_invoice", {"invoice_id": "INV-0000001"}, {})], AMELIA)
     ref = REFERENCE.findall(" ".join(first))
     assert ref and ref == REFERENCE.findall(" ".join(again))
-    await _run(conv, [(ActionMyDataRequest, "my_data_request", {}, {})], AMELIA)
-    await _run(conv, [(ActionMyDataRequest, "my_data_request", {}, {})], AMELIA)
+    export = [(ActionMyDataRequest, "my_data_request", {}, {}), (ActionConfirm, "affirm", {}, {})]
+    await _run(conv, export, AMELIA)
+    await _run(conv, export, AMELIA)
     amelia = await repo.find("amelia.hart@example.com")
     assert sorted(r.kind for r in await repo.open_requests(amelia.customer_id)) == ["data_export", "invoice_copy"]
     # another conversation is another request
@@ -137,7 +162,7 @@ async def test_nothing_is_recorded_when_nothing_was_started(domain, services, re
         assert (await connection.execute(select(func.count()).select_from(schema.tp_request))).scalar_one() == 0
 
 
-async def test_an_unknown_customer_is_asked_before_an_investigation_is_promised(domain, services, repo) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_customer_is_asked_before_an_investigation_is_promised(domain, services, repo, outbox) -> None:  # type: ignore[no-untyped-def]
     from actions.identity import ActionIdentifyCustomer
 
     conv = Conversation(domain)
@@ -146,7 +171,9 @@ async def test_an_unknown_customer_is_asked_before_an_investigation_is_promised(
     assert not any(claim in m for m in first for claim in CLAIMS)
     assert conv.slots["pending_action"] == "action_payment_issue"
     conv.say("amelia.hart@example.com", "inform", {"email": "amelia.hart@example.com"})
-    resumed = await conv.run_and_follow(ActionIdentifyCustomer())
+    await conv.run_and_follow(ActionIdentifyCustomer())
+    assert not any(claim in m for m in conv.bot_messages for claim in CLAIMS)  # a claim is not proof
+    resumed = await type_code(conv, outbox)
     three_parts(resumed)
     amelia = await repo.find("amelia.hart@example.com")
     (request,) = await repo.open_requests(amelia.customer_id)
@@ -184,5 +211,5 @@ async def test_store_refusing_the_write_is_said_honestly(  # type: ignore[no-unt
 
 async def test_a_cancellation_that_could_not_be_recorded_can_be_confirmed_again(domain, read_only) -> None:  # type: ignore[no-untyped-def]
     conv = Conversation(domain)
-    await _run(conv, CASES[0][2], {})
+    await _run(conv, CASES[0][2], CASES[0][3])
     assert conv.slots["cancel_confirmation"] == IAN_ORDER  # "yes" again retries the same cancellation

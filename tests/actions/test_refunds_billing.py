@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from actions.identity import ActionConfirm
+
 from actions.billing import ActionCheckInvoice, ActionGetInvoice, ActionPaymentIssue, ActionPaymentMethods
 from actions.refunds import ActionGetRefund, ActionRefundPolicy, ActionTrackRefund
 
@@ -30,7 +32,9 @@ async def test_recent_delivery_is_eligible(conversation) -> None:  # type: ignor
     messages = await conversation.run(ActionGetRefund())
     clean(messages)
     assert "can be refunded: it was delivered on Monday 16 November, within the 30-day returns window" in messages[0]
-    three_parts(messages)
+    assert conversation.response_names[-1] == "utter_confirm_refund"  # nothing registered before the yes
+    conversation.say("yes", "affirm")
+    three_parts(await conversation.run(ActionConfirm()))
 
 
 async def test_old_delivery_is_refused_with_the_reason(conversation) -> None:  # type: ignore[no-untyped-def]

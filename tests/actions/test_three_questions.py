@@ -12,7 +12,7 @@ import pytest
 
 from actions.account import ActionCheckDeleteAccount, ActionCreateAccount, ActionRecoverPassword
 from actions.billing import ActionGetInvoice, ActionPaymentIssue
-from actions.delivery import ActionChangeShippingAddress, ActionSetUpShippingAddress
+from actions.delivery import ActionChangeShippingAddress, ActionConfirmAddressChange, ActionSetUpShippingAddress
 from actions.feedback import ActionNewsletter, ActionRecordComplaint
 from actions.identity import ActionConfirm
 from actions.orders import ActionChangeOrder, ActionCheckCancelOrder, ActionTrackOrder
@@ -21,21 +21,21 @@ from actions.refunds import ActionGetRefund, ActionTrackRefund
 from bot.processes.catalogue import default_catalogue
 
 from .conftest import Conversation
-from .helpers import AMELIA, BEN, EMMA, IAN_ORDER, JACK, clean, three_parts
+from .helpers import AMELIA, BEN, EMMA, IAN, IAN_ORDER, JACK, clean, three_parts
 
 #: (process, variant, steps before the action: (action, intent, entities, slots), metadata)
 CASES: list[tuple[str, str, list[tuple[Any, str, dict[str, str], dict[str, Any]]], dict[str, Any]]] = [
     ("refund", "card", [(ActionTrackRefund, "track_refund", {}, {})], BEN),
-    ("order_cancellation", "before_dispatch", [(ActionCheckCancelOrder, "cancel_order", {"order_id": IAN_ORDER}, {}), (ActionConfirm, "affirm", {}, {})], {}),
+    ("order_cancellation", "before_dispatch", [(ActionCheckCancelOrder, "cancel_order", {"order_id": IAN_ORDER}, {}), (ActionConfirm, "affirm", {}, {})], IAN),
     ("order_cancellation", "after_dispatch", [(ActionCheckCancelOrder, "cancel_order", {}, {})], AMELIA),
-    ("order_change", "before_dispatch", [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {})], {}),
+    ("order_change", "before_dispatch", [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {})], IAN),
     ("order_change", "after_dispatch", [(ActionChangeOrder, "change_order", {}, {})], AMELIA),
-    ("address_change", "before_dispatch", [(ActionChangeShippingAddress, "change_shipping_address", {"order_id": IAN_ORDER}, {})], {}),
-    ("address_change", "after_dispatch", [(ActionChangeShippingAddress, "change_shipping_address", {}, {})], AMELIA),
+    ("address_change", "before_dispatch", [(ActionChangeShippingAddress, "change_shipping_address", {"order_id": IAN_ORDER}, {}), (ActionConfirmAddressChange, "inform", {}, {"new_address": "1600 Main Street, Springfield 20500"}), (ActionConfirm, "affirm", {}, {})], IAN),
+    ("address_change", "after_dispatch", [(ActionChangeShippingAddress, "change_shipping_address", {}, {}), (ActionConfirmAddressChange, "inform", {}, {"new_address": "1600 Main Street, Springfield 20500"}), (ActionConfirm, "affirm", {}, {})], AMELIA),
     ("address_change", "account", [(ActionSetUpShippingAddress, "set_up_shipping_address", {}, {})], {}),
     ("delivery", "standard_domestic", [(ActionTrackOrder, "track_order", {}, {})], AMELIA),
-    ("delivery", "standard_international", [(ActionTrackOrder, "track_order", {"order_id": IAN_ORDER}, {})], {}),
-    ("return", "standard", [(ActionGetRefund, "get_refund", {"order_id": "4000000501"}, {})], EMMA),
+    ("delivery", "standard_international", [(ActionTrackOrder, "track_order", {"order_id": IAN_ORDER}, {})], IAN),
+    ("return", "standard", [(ActionGetRefund, "get_refund", {"order_id": "4000000501"}, {}), (ActionConfirm, "affirm", {}, {})], EMMA),
     ("invoice_copy", "email", [(ActionGetInvoice, "get_invoice", {"invoice_id": "INV-0000001"}, {})], AMELIA),
     ("payment_investigation", "standard", [(ActionPaymentIssue, "payment_issue", {}, {})], AMELIA),
     ("account_creation", "standard", [(ActionCreateAccount, "create_account", {}, {})], {}),
@@ -43,8 +43,8 @@ CASES: list[tuple[str, str, list[tuple[Any, str, dict[str, str], dict[str, Any]]
     ("password_recovery", "standard", [(ActionRecoverPassword, "recover_password", {}, {})], AMELIA),
     ("complaint", "standard", [(ActionRecordComplaint, "complaint", {}, {"feedback_text": "broken on arrival"})], AMELIA),
     ("newsletter", "subscribe", [(ActionNewsletter, "newsletter_subscription", {}, {})], JACK),
-    ("data_export", "standard", [(ActionMyDataRequest, "my_data_request", {}, {})], AMELIA),
-    ("erasure", "standard", [(ActionForgetMe, "forget_me", {}, {})], AMELIA),
+    ("data_export", "standard", [(ActionMyDataRequest, "my_data_request", {}, {}), (ActionConfirm, "affirm", {}, {})], AMELIA),
+    ("erasure", "standard", [(ActionForgetMe, "forget_me", {}, {}), (ActionConfirm, "affirm", {}, {})], AMELIA),
 ]
 
 

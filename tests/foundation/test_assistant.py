@@ -101,7 +101,11 @@ def test_single_turn_answers(driver: AgentDriver, text: str, intent: str, action
     assert all(t and "{" not in t and "None" not in t for t in turn.texts), turn
 
 
-def test_form_asks_for_the_order_number_once_and_answers_with_it(driver: AgentDriver) -> None:
+def test_form_asks_for_the_order_number_once_and_answers_after_the_code(
+    driver: AgentDriver, action_server: Settings
+) -> None:
+    from bot.actions_support.code_sender import read_outbox
+
     conversation = Conversation(driver)
     first = conversation.say("where is my parcel")
     assert first.actions == ["track_order_form"], first
@@ -110,7 +114,14 @@ def test_form_asks_for_the_order_number_once_and_answers_with_it(driver: AgentDr
     second = conversation.say("it is 4000000101")
     assert second.slots["order_id"] == "4000000101", second
     assert second.actions[-1] == "action_track_order", second
-    assert any("4000000101" in t and "DPD" in t for t in second.texts), second
+    # knowing the number is not being Amelia: a code goes to her address on file first
+    assert not any("DPD" in t for t in second.texts), second
+    codes = [m for m in read_outbox(action_server.var_dir / "outbox", "amelia.hart@example.com")
+             if m["conversation_id"] == conversation.sender]
+    assert codes, "no code in the outbox"
+    third = conversation.say(codes[-1]["code"])
+    assert third.actions[:2] == ["action_identify_customer", "action_track_order"], third
+    assert any("4000000101" in t and "DPD" in t for t in third.texts), third
 
 
 def test_an_order_number_given_up_front_is_not_asked_for_again(driver: AgentDriver) -> None:

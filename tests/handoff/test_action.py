@@ -18,6 +18,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
+from bot.actions_support.assurance import seal_identity, seal_key
 from bot.actions_support.gateway import ProfileGateway
 from bot.actions_support.runtime import Services, _UnavailableStore, use_services
 from bot.handoff.app import SERVICE, STORE, create_app
@@ -38,13 +39,20 @@ def tracker(slots: dict[str, Any], intent: str = "contact_human_agent", sender: 
                "input_channel": "socketio"},
               {"event": "user", "text": "agent please", "parse_data": {"intent": {"name": intent}},
                "input_channel": "socketio"}]
-    return Tracker(sender or f"cust-{uuid.uuid4().hex[:8]}", slots, {"intent": {"name": intent}}, events, False,
-                   None, {}, "action_listen")
+    sender = sender or f"cust-{uuid.uuid4().hex[:8]}"
+    if slots.get("customer_id"):  # identified the way the action server does it: sealed by itself
+        key = seal_key(IDENTITY_SECRET)
+        slots = {**slots, "identity_level": "verified",
+                 "identity_seal": seal_identity(key, sender, slots["customer_id"], "verified")}
+    return Tracker(sender, slots, {"intent": {"name": intent}}, events, False, None, {}, "action_listen")
+
+
+IDENTITY_SECRET = "identity-secret-of-the-handoff-action-tests"
 
 
 def services_for(url: str) -> Services:
     return Services(gateway=ProfileGateway(_UnavailableStore("not used by the handoff")),
-                    handoff=IntakeClient(url, SECRET))
+                    handoff=IntakeClient(url, SECRET), identity_secret=IDENTITY_SECRET)
 
 
 @pytest.fixture

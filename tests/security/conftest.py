@@ -1,5 +1,6 @@
 """One stack for the security tests: action server, Rasa and handoff service as real processes,
-with a small rate limit so a burst is quick to provoke."""
+with a small rate limit so a burst is quick to provoke; and the action tests' fixtures (real
+profile store, real domain) for the identity checks of test_assurance.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Iterator
 
 import pytest
 
+from tests.actions.conftest import conversation, demo_db, domain, outbox, repo, services  # noqa: F401 - test_assurance
 from tests.conftest import isolated_settings
 
 #: messages one sender may send at once in these tests
