@@ -36,7 +36,7 @@ AGENTS = "alice:pw-a,bob:pw-b:orders,carol:pw-c:complaints+account"
 def _rasa_router() -> Any:
     """Sanic's router with the routes of Rasa's HTTP API the service calls (``rasa/server.py``
     declares them the same way), finalized once."""
-    app = Sanic("rasa_paths_stand_in")
+    app = Sanic("rasa_paths_stand_in", configure_logging=False)  # no global logging set-up from a conftest
 
     async def never(_request: Any, conversation_id: str) -> Any:  # pragma: no cover - never served
         return sanic_response.text(conversation_id)
