@@ -45,7 +45,7 @@ from sanic import Sanic
 
 from bot.channels.messaging import FacebookInput, SlackInput, TelegramInput, TwilioInput
 from bot.vocabulary import MESSAGING_CHANNEL_METADATA_KEY
-from tests.actions.conftest import Conversation, demo_db, domain, repo, services  # noqa: F401 - fixtures
+from tests.actions.conftest import Conversation, demo_db, domain, outbox, repo, services  # noqa: F401 - fixtures
 from tests.conftest import free_port
 
 PROVIDER_HOSTS = ("api.telegram.org", "api.twilio.com", "slack.com", "www.slack.com", "graph.facebook.com")
