@@ -65,8 +65,10 @@ AGENT_LINES = ("Hello, I'm looking into this for you now.", "Thanks for waiting,
                "I've sorted that out for you; you'll get an e-mail confirmation shortly.",
                "Is there anything else I can help with?")
 #: a demo customer of the profile store (bot/profile/README.md) asking for an invoice copy: a
-#: process request the bot records (identified by e-mail, as the widget's signed-in shop does)
-PROCESS = ('/greet{"email": "amelia.hart@example.com"}', "please email me a copy of invoice INV-0000002")
+#: process request the bot records. She is signed in, as on the demo shop (a typed e-mail address
+#: would only claim her account and wait for a one-time code)
+PROCESS = ("hi", "please email me a copy of invoice INV-0000002")
+PROCESS_CUSTOMER = "amelia"
 COMMENTS = ("quick and friendly", "took a while but solved", "still not sure it's fixed", "great help, thanks",
             "the bot should have known this")
 
@@ -218,8 +220,9 @@ class Replay:
     # -- one conversation ---------------------------------------------------------------------
 
     async def conversation(self, http: aiohttp.ClientSession, plan: Plan) -> None:
+        metadata = self._signed_in(PROCESS_CUSTOMER) if plan.request else None
         for text in plan.to_bot:
-            await self._say(http, plan.sender, text)
+            await self._say(http, plan.sender, text, metadata)
             self.tally.bot_turns += 1
         self.tally.conversations += 1
         if plan.request:
@@ -261,9 +264,22 @@ class Replay:
         if plan.rating is not None:
             await self._rate(http, plan.sender, plan.rating, plan.comment)
 
-    async def _say(self, http: aiohttp.ClientSession, sender: str, text: str) -> None:
-        async with http.post(f"{self.settings.rasa_url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": text}) as r:
+    def _signed_in(self, login: str) -> dict[str, str]:
+        """What the demo shop's back end gives a signed-in customer's widget: a signed identity."""
+        from bot import identity_token
+        from bot.handoff.customer import DEMO_CUSTOMERS
+
+        customer = DEMO_CUSTOMERS[login]
+        claims = {k: v for k, v in customer.items() if k != "subject"}
+        secret = identity_token.identity_secret(self.settings.var_dir)
+        return {"identity_token": identity_token.issue(secret, customer["subject"], **claims)}
+
+    async def _say(self, http: aiohttp.ClientSession, sender: str, text: str,
+                   metadata: dict[str, str] | None = None) -> None:
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        async with http.post(f"{self.settings.rasa_url}/webhooks/rest/webhook", json=body) as r:
             if r.status != 200:
                 raise DemoError(f"Rasa answered {r.status} to {sender}: {(await r.text())[:200]}")
 
