@@ -76,6 +76,7 @@ class ActionConfirm(ProfileAction):
         if pending is not None:
             kind = pending["kind"]
             done = {
+                "order_change": orders.confirm_order_change,
                 "address_change": delivery.confirm_address_change,
                 "refund": refunds.confirm_refund,
                 "data_export": privacy.confirm_data_export,
