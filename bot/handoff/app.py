@@ -109,8 +109,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = AgentAuth(
         config.agents, config.secret, store,
         session_idle_s=config.session_idle_s, session_max_s=config.session_max_s,
-        by_name=LoginThrottle(config.login_failures, config.login_window_s),
-        by_address=LoginThrottle(config.login_failures * 4, config.login_window_s),
+        by_name=LoginThrottle(config.login_failures, config.login_window_s, "name"),
+        by_address=LoginThrottle(config.login_failures * 4, config.login_window_s, "address"),
     )
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
     app[CONSUMER] = consumer_for(app[SERVICE], settings, poll_interval_s=config.poll_interval_s)

@@ -121,6 +121,17 @@ sessions = sa.Table(
 )
 
 
+#: failed console logins (bot/handoff/auth.py), shared by every instance of the service: a hash
+#: of what failed (the agent name or the client address, never in clear) and when
+login_failures = sa.Table(
+    "handoff_login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+)
+
+
 def utcnow() -> datetime:
     """Naive UTC: portable across SQLite and PostgreSQL ``timestamp`` columns."""
     return datetime.utcnow()
