@@ -110,6 +110,9 @@ class AgentAuth:
         return base64.urlsafe_b64encode(f"{payload}:{self._sign(payload)}".encode()).decode().rstrip("=")
 
     async def logout(self, token: str | None) -> AgentAccount:
+        """End the session; only a live one (a revoked or expired token cannot log its agent's
+        newer session out, nor put its conversations back in the queue)."""
+        await self.verify(token)
         account, session_id = self._parse(token)
         async with self.store.begin() as conn:
             await conn.execute(sessions.update().where(sessions.c.id == _hash(session_id))

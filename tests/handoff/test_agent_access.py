@@ -224,3 +224,15 @@ def test_guesses_spread_over_two_handoff_processes_add_up(tmp_path: Any) -> None
         assert [_login(b, "bob", "guess") for _ in range(2)] == [401] * 2
         assert _login(a, "bob", "pw-b") == 429 and _login(b, "bob", "pw-b") == 429
         assert _login(b, "alice", "pw-a") == 200  # another name is not locked out
+
+
+async def test_an_old_token_cannot_log_out_the_agents_new_session(handoff: Handoff) -> None:
+    """Logging out puts the agent's conversations back in the queue: a token already logged
+    out (copied, say) must not do that to the session the agent has now."""
+    old = await handoff.login("alice")
+    assert (await handoff.client.post("/api/logout", headers=old)).status == 200
+    conv_id, _sender, alice = await accepted_by_alice(handoff)  # a new session, a conversation
+    again = await handoff.client.post("/api/logout", headers=old)
+    assert again.status == 401
+    detail = await (await handoff.client.get(f"/api/conversations/{conv_id}", headers=alice)).json()
+    assert detail["conversation"]["status"] == "assigned" and detail["conversation"]["agent"] == "alice"
