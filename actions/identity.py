@@ -32,7 +32,9 @@ class ActionIdentifyCustomer(ProfileAction):
         code = code_in(ctx.turn.text, ctx.turn.entities.get("one_time_code"))
         if ctx.profile is None and code and ctx.turn.slot(verification.CHALLENGE_SLOT):
             services = get_services()
-            reply, profile = await verification.check(ctx.turn, code, services.seal_key, ctx.gateway)
+            reply, profile = await verification.check(
+                ctx.turn, code, services.seal_key, ctx.gateway, verified_for_s=services.verified_for_s
+            )
             if profile is not None:
                 await remember_conversation(ctx.gateway, profile, ctx.turn)
                 return self.resume(ctx, reply)
@@ -76,6 +78,7 @@ class ActionConfirm(ProfileAction):
         if pending is not None:
             kind = pending["kind"]
             done = {
+                "order_change": orders.confirm_order_change,
                 "address_change": delivery.confirm_address_change,
                 "refund": refunds.confirm_refund,
                 "data_export": privacy.confirm_data_export,

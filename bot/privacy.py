@@ -4,8 +4,10 @@
   what the law keeps); prints what was deleted and kept, as JSON.
 * ``run [--idle-minutes 30]``: carry out every erasure request ``action_forget_me`` recorded
   (``tp_event`` rows of type ``erasure_request`` not yet done) whose conversation has ended: no
-  event in Rasa's tracker store for ``--idle-minutes`` and no handoff still open. Run it from
-  cron or a scheduler; it is safe to run again (a done request is skipped).
+  event in Rasa's tracker store for ``--idle-minutes`` (default ``TANDEM_ERASURE_IDLE_S``) and
+  no handoff still open. ``make run`` runs it every ``TANDEM_ERASURE_EVERY_S`` (5 minutes;
+  ``bot/runner.py``); a deployment without the runner runs it from cron or its scheduler. It is
+  safe to run again (a done request is skipped).
 
 Exit codes: 0 done, 1 customer not found, 3 a store unavailable.
 """
@@ -131,8 +133,9 @@ def add_commands(subparsers: Any) -> None:
     one.add_argument("customer_id")
     one.set_defaults(func=_erase)
     run = sub.add_parser("run", help="carry out the recorded requests whose conversation has ended")
-    run.add_argument("--idle-minutes", type=float, default=30.0,
-                     help="a conversation has ended after this long without an event (default 30)")
+    run.add_argument("--idle-minutes", type=float, default=None,
+                     help="a conversation has ended after this long without an event "
+                          "(default: TANDEM_ERASURE_IDLE_S, 30 minutes)")
     run.set_defaults(func=_run)
 
 
@@ -155,8 +158,9 @@ def _run(args: argparse.Namespace) -> int:
     from bot.profile.erasure import NotFound
 
     settings = Settings.from_env()
+    idle_s = settings.erasure_idle_s if args.idle_minutes is None else args.idle_minutes * 60
     try:
-        due = asyncio.run(pending(settings, args.idle_minutes * 60))
+        due = asyncio.run(pending(settings, idle_s))
         done = []
         for customer_id in due:
             try:

@@ -10,7 +10,9 @@ The product is three processes that talk over HTTP on localhost:
 :class:`Stack` starts any subset of them with the environment built from
 :class:`bot.settings.Settings`, waits until each answers its health check, and
 stops them all (children first asked politely, then killed). ``make run`` and
-the end-to-end tests use the same code.
+the end-to-end tests use the same code. While it supervises the children it
+also starts its :class:`Job` s on their schedule: ``make run`` carries out due
+erasure requests (``python -m bot privacy run``) every ``TANDEM_ERASURE_EVERY_S``.
 """
 
 from __future__ import annotations
@@ -103,6 +105,73 @@ class Service:
             return "(no log)"
 
 
+@dataclass
+class Job:
+    """A command the runner starts every ``every_s`` seconds, first at once; never two runs at
+    the same time (a slow run delays the next). A failed run is logged with the end of its log."""
+
+    name: str
+    cmd: list[str]
+    every_s: float
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    next_at: float = 0.0
+    runs: int = 0
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def tick(self, now: float, env: dict[str, str], cwd: Path) -> None:
+        if self.process is not None:
+            code = self.process.poll()
+            if code is None:
+                return
+            self._finished(code)
+        if now >= self.next_at:
+            self.next_at = now + self.every_s
+            self._log = open_private(self.log_path, "ab")
+            self.process = subprocess.Popen(
+                self.cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                start_new_session=True, umask=PRIVATE_UMASK,
+            )
+
+    def _finished(self, code: int) -> None:
+        self.process = None
+        self.runs += 1
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if code != 0:
+            lines = self.log_path.read_text(errors="replace").splitlines()[-10:]
+            logger.error("%s exited with code %s; it runs again in %.0f s. End of %s:\n%s",
+                         self.name, code, self.every_s, self.log_path, "\n".join(lines))
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=grace_s)
+            except ProcessLookupError:
+                pass
+        self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def erasure_job(settings: Settings) -> Job:
+    """``python -m bot privacy run`` every ``settings.erasure_every_s``: the erasure requests
+    customers confirmed in a conversation are carried out once that conversation has been idle
+    ``settings.erasure_idle_s``, without anyone typing a command."""
+    return Job(
+        "erasure",
+        [sys.executable, "-m", "bot", "privacy", "run", "--idle-minutes", f"{settings.erasure_idle_s / 60:g}"],
+        settings.erasure_every_s,
+        settings.var_dir / "logs" / "erasure.log",
+    )
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
@@ -138,10 +207,13 @@ class Stack:
         services: Iterable[str] = ALL_SERVICES,
         root: Path = ROOT,
         extra_env: dict[str, str] | None = None,
+        jobs: Iterable[Job] = (),
     ) -> None:
         self.settings = settings
         self.root = root
         self.model = model
+        #: started on their schedule while :meth:`supervise` runs
+        self.jobs = list(jobs)
         wanted = list(services)
         unknown = set(wanted) - set(ALL_SERVICES)
         if unknown:
@@ -203,9 +275,10 @@ class Stack:
         return self
 
     def env_for(self, name: str) -> dict[str, str]:
-        """The process environment of service ``name``: the queue database only for the handoff
-        service (the action server reaches the queue through the service's intake)."""
-        if name == "handoff":
+        """The process environment of service or job ``name``: the queue database only for the
+        handoff service and the erasure job, which deletes a person's handoff records (the action
+        server reaches the queue through the service's intake)."""
+        if name in ("handoff", "erasure"):
             return {**self.settings.handoff_env(), **self.env}
         return {k: v for k, v in self.env.items() if k != "TANDEM_HANDOFF_DB_URL"}
 
@@ -230,7 +303,7 @@ class Stack:
         Each restart waits twice as long as the one before (``first_backoff_s`` up to
         ``max_backoff_s``), so a child that cannot start does not spin; one that then ran for
         ``stable_s`` starts again from the shortest wait. Every exit and restart is logged
-        with the end of the child's own log.
+        with the end of the child's own log. The stack's jobs start when they are due.
         """
         failures = {name: 0 for name in self.services}
         started = {name: time.monotonic() for name in self.services}
@@ -253,6 +326,8 @@ class Stack:
                     service.start(self.env, self.root)
                     started[name] = now
                     logger.warning("%s restarted (restart %d in a row)", name, failures[name])
+            for job in self.jobs:
+                job.tick(now, self.env_for(job.name), self.root)
             stop.wait(poll_s)
 
     def restart(self, name: str, timeout_s: float | None = None) -> None:
@@ -263,6 +338,8 @@ class Stack:
         self.wait_healthy(service, timeout_s)
 
     def stop(self) -> None:
+        for job in self.jobs:
+            job.stop()
         for service in reversed(list(self.services.values())):
             service.stop()
 
@@ -322,7 +399,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _prepare_demo_data(settings)
     model = ensure_model()
     _build_widget()
-    stack = Stack(settings, model, services=args.services or ALL_SERVICES)
+    services = args.services or ALL_SERVICES
+    # erasure requests are carried out on a schedule, where their conversations are kept
+    jobs = [erasure_job(settings)] if "rasa" in services else []
+    stack = Stack(settings, model, services=services, jobs=jobs)
     print(f"starting {', '.join(stack.services)} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
     stack.start()
     print(_banner(settings, stack), flush=True)

@@ -40,6 +40,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not value > 0:
+        raise SettingsError(f"{name} must be more than 0 seconds, got {raw!r}")
+    return value
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name) or default
     parts = urlsplit(value)
@@ -84,6 +97,12 @@ class Settings:
     #: RabbitMQ exchange and queue of the event broker when EVENT_BROKER_DB_URL is amqp://
     event_exchange: str = "tandem-events"
     event_queue: str = "tandem_events"
+    #: how long a claim proved with a one-time code stays verified before a new code is needed
+    reverify_after_s: float = 30 * 60.0
+    #: how often `make run` carries out due erasure requests (``python -m bot privacy run``)
+    erasure_every_s: float = 5 * 60.0
+    #: a conversation has ended (and its erasure may run) after this long without an event
+    erasure_idle_s: float = 30 * 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -124,6 +143,9 @@ class Settings:
             redis_url=_url(env, "TANDEM_REDIS_URL", "redis://") if env.get("TANDEM_REDIS_URL") else None,
             event_exchange=env.get("TANDEM_EVENT_EXCHANGE") or "tandem-events",
             event_queue=env.get("TANDEM_EVENT_QUEUE") or "tandem_events",
+            reverify_after_s=_seconds(env, "TANDEM_REVERIFY_AFTER_S", 30 * 60.0),
+            erasure_every_s=_seconds(env, "TANDEM_ERASURE_EVERY_S", 5 * 60.0),
+            erasure_idle_s=_seconds(env, "TANDEM_ERASURE_IDLE_S", 30 * 60.0),
         )
 
     def rasa_env(self) -> dict[str, str]:

@@ -10,9 +10,14 @@ Everything here is decided by the action server and kept in slots it sets
 itself, sealed with an HMAC only it can compute:
 
 * ``customer_id`` + ``identity_level`` are trusted only with a valid
-  ``identity_seal`` over (conversation, customer id, level). A customer id
+  ``identity_seal`` over (conversation, customer id, level, and for a claim
+  proved with a one-time code the ``identity_verified_until`` it holds). A customer id
   planted through Rasa's HTTP API, a forged tracker or a copied slot from
   another conversation fails the check and is ignored (:func:`trusted_customer`).
+  A level proved with a one-time code lasts ``VERIFIED_FOR_S`` (configurable,
+  ``TANDEM_REVERIFY_AFTER_S``): after it the conversation is back to the claim,
+  and anything personal needs a new code. A signed widget token or a channel's
+  sender id is checked again with every message, so it needs no expiry here.
 * a pending verification lives in the ``identity_challenge`` slot: the
   claimed customer, an HMAC of the code (never the code), its expiry, the
   attempts left and how many codes this conversation was sent, sealed as a
@@ -28,6 +33,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
 
@@ -35,6 +41,8 @@ __all__ = [
     "CLAIMED",
     "VERIFIED",
     "CODE_TTL_S",
+    "VERIFIED_FOR_S",
+    "VERIFIED_UNTIL_SLOT",
     "MAX_ATTEMPTS",
     "MAX_CODES",
     "Challenge",
@@ -53,6 +61,10 @@ CLAIMED = "claimed"
 
 #: how long a one-time code is valid
 CODE_TTL_S = 10 * 60
+#: how long a claim proved with a one-time code stays verified (Settings.reverify_after_s)
+VERIFIED_FOR_S = 30 * 60
+#: the slot holding when that proof runs out (sealed with the identity)
+VERIFIED_UNTIL_SLOT = "identity_verified_until"
 #: wrong codes accepted for one challenge before it is spent
 MAX_ATTEMPTS = 3
 #: codes one conversation may be sent (a new claim or an expired code asks for another)
@@ -74,21 +86,35 @@ def _mac(key: bytes, *parts: Any) -> str:
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
-def seal_identity(key: bytes, conversation_id: str, customer_id: str, level: str) -> str:
-    """The ``identity_seal`` for ``customer_id`` at ``level`` in this conversation."""
-    return _mac(key, "identity", conversation_id, customer_id, level)
+def seal_identity(key: bytes, conversation_id: str, customer_id: str, level: str, until: float | None = None) -> str:
+    """The ``identity_seal`` for ``customer_id`` at ``level`` in this conversation (valid ``until``
+    a moment when the level came from a one-time code)."""
+    if until is None:
+        return _mac(key, "identity", conversation_id, customer_id, level)
+    return _mac(key, "identity", conversation_id, customer_id, level, repr(float(until)))
 
 
-def trusted_customer(slots: Mapping[str, Any], conversation_id: str, key: bytes) -> tuple[str | None, str | None]:
-    """``(customer_id, level)`` from the slots if the action server sealed them, else ``(None, None)``."""
+def trusted_customer(
+    slots: Mapping[str, Any], conversation_id: str, key: bytes, now: float | None = None
+) -> tuple[str | None, str | None]:
+    """``(customer_id, level)`` from the slots if the action server sealed them, else ``(None, None)``.
+
+    A verification whose time ran out comes back as ``CLAIMED``: the customer said who they
+    are and proved it once, but must prove it again before anything personal.
+    """
     customer_id = slots.get("customer_id")
     level = slots.get("identity_level")
     seal = slots.get("identity_seal")
+    until = slots.get(VERIFIED_UNTIL_SLOT)
     if not (isinstance(customer_id, str) and customer_id and isinstance(level, str) and isinstance(seal, str)):
         return None, None
-    expected = seal_identity(key, conversation_id, customer_id, level)
+    if until is not None and (isinstance(until, bool) or not isinstance(until, (int, float))):
+        return None, None
+    expected = seal_identity(key, conversation_id, customer_id, level, until)
     if not hmac.compare_digest(expected, seal):
         return None, None
+    if until is not None and (time.time() if now is None else now) >= until:
+        return customer_id, CLAIMED
     return customer_id, level
 
 

@@ -1,7 +1,7 @@
 """No change without confirmation.
 
-Every action that would change something for the customer (cancel an order,
-redirect it or change its address, start a refund, a data export, an
+Every action that would change something for the customer (cancel or change an
+order, redirect it or change its address, start a refund, a data export, an
 erasure, close the account) first says exactly what will happen (a domain
 response with the specifics) and asks for a yes. It records what waits in
 the ``pending_change`` slot, with the action that asked. ``action_confirm``
@@ -27,7 +27,7 @@ CONFIRMATION_SLOTS: Mapping[str, str | None] = {
     "delete_confirmation": "action_check_delete_account",
 }
 #: what a waiting change may be
-KINDS = ("address_change", "refund", "data_export", "erasure")
+KINDS = ("order_change", "address_change", "refund", "data_export", "erasure")
 
 
 def ask(reply: Reply, kind: str, asked_by: str, **details: Any) -> Reply:

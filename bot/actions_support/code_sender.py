@@ -6,6 +6,10 @@ A deployment plugs in its e-mail or SMS gateway by implementing
 :class:`OutboxSender`: each message is a JSON file in ``var/outbox/``
 (directory 0700, files 0600), so a person trying ``make run`` can read the
 code there, and so can a test. Nothing leaves the machine.
+
+The message's words are the domain response ``utter_verification_code_message``
+(``domain/identity.yml``): its default variation for e-mail, a ``channel: sms``
+one for text messages. A copy edit or a translation changes the domain, not this code.
 """
 
 from __future__ import annotations
@@ -16,10 +20,34 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["CodeMessage", "CodeSender", "OutboxSender", "read_outbox"]
+import yaml
+
+__all__ = ["CodeMessage", "CodeSender", "OutboxSender", "read_outbox", "MESSAGE_RESPONSE"]
+
+#: the domain response a code message is written from, and the file that holds it
+MESSAGE_RESPONSE = "utter_verification_code_message"
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain" / "identity.yml"
+
+
+@lru_cache(maxsize=8)
+def _templates(path: Path) -> dict[str | None, str]:
+    """The response's text per channel (``None``: a variation without a channel)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    variations = (data.get("responses") or {}).get(MESSAGE_RESPONSE) or []
+    return {v.get("channel"): v["text"] for v in variations if isinstance(v, dict) and v.get("text")}
+
+
+def message_template(channel: str, path: Path = DOMAIN_FILE) -> str:
+    """The text of :data:`MESSAGE_RESPONSE` for ``channel`` (else its channel-less variation)."""
+    templates = _templates(path)
+    template = templates.get(channel) or templates.get(None)
+    if template is None:
+        raise LookupError(f"{path} has no {MESSAGE_RESPONSE} for channel {channel!r}")
+    return template
 
 
 @dataclass(frozen=True)
@@ -32,14 +60,10 @@ class CodeMessage:
     expires_at: float
     conversation_id: str
 
-    def body(self) -> str:
-        """The e-mail or SMS text (the gateway's own template replaces it in production)."""
+    def body(self, domain_file: Path = DOMAIN_FILE) -> str:
+        """The e-mail or SMS text: the domain response for this channel, filled in."""
         minutes = max(1, round((self.expires_at - dt.datetime.now(dt.timezone.utc).timestamp()) / 60))
-        return (
-            f"Your verification code is {self.code}. Type it in the chat to confirm it's you; "
-            f"it is valid for {minutes} minutes. If you didn't ask for it, ignore this message: "
-            "nobody can see your account without it."
-        )
+        return message_template(self.channel, domain_file).format(code=self.code, minutes=minutes)
 
 
 class CodeSender(Protocol):

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot import identity_token
-from bot.actions_support.assurance import CLAIMED, VERIFIED, seal_identity, seal_key, trusted_customer
+from bot.actions_support.assurance import (
+    CLAIMED,
+    VERIFIED,
+    VERIFIED_UNTIL_SLOT,
+    seal_identity,
+    seal_key,
+    trusted_customer,
+)
 from bot.actions_support.conversation import Turn
 from bot.actions_support.gateway import Lookup, Outcome, ProfileGateway
 from bot.profile.model import CustomerProfile
@@ -240,11 +247,13 @@ def customer_slots(profile: CustomerProfile, personalise: bool) -> dict[str, Any
 
 
 def verified_slots(
-    profile: CustomerProfile, personalise: bool, key: bytes, conversation_id: str
+    profile: CustomerProfile, personalise: bool, key: bytes, conversation_id: str, until: float | None = None
 ) -> dict[str, Any]:
-    """:func:`customer_slots` plus the level and the seal that make later actions trust them."""
+    """:func:`customer_slots` plus the level and the seal that make later actions trust them;
+    ``until`` for a level proved with a one-time code (when the proof runs out)."""
     slots = customer_slots(profile, personalise)
     slots["identity_level"] = VERIFIED
-    slots["identity_seal"] = seal_identity(key, conversation_id, profile.customer_id, VERIFIED)
+    slots[VERIFIED_UNTIL_SLOT] = until
+    slots["identity_seal"] = seal_identity(key, conversation_id, profile.customer_id, VERIFIED, until)
     slots["identity_challenge"] = None
     return slots

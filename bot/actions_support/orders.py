@@ -7,6 +7,9 @@ statement.
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
+from bot.actions_support import changes
 from bot.actions_support.common import (
     ask_identity,
     with_known,
@@ -18,7 +21,7 @@ from bot.actions_support.common import (
     unknown_order,
 )
 from bot.actions_support.conversation import Context, Reply
-from bot.actions_support.process_requests import start_request
+from bot.actions_support.process_requests import MAX_MESSAGE_CHARS, start_request
 from bot.processes.render import format_money, is_missing
 from bot.processes.calendar import format_day
 from bot.processes.statement import Case
@@ -28,6 +31,7 @@ __all__ = [
     "cancellation_fee",
     "cancel_order",
     "change_order",
+    "confirm_order_change",
     "check_cancel_order",
     "choose_order",
     "delivery_case",
@@ -247,27 +251,55 @@ def keep_order(ctx: Context) -> Reply:
 
 
 async def change_order(ctx: Context) -> Reply:
+    """An open order: say exactly what a yes starts (a change request a colleague completes with the
+    customer) and wait for it (``changes``); otherwise what can be done instead."""
     order, early = choose_order(ctx, "change", "action_change_order")
     if early is not None:
         return early
     assert order is not None
+    if order.status not in (OrderStatus.PLACED, OrderStatus.PROCESSING):
+        return _not_changeable(ctx, order)
+    _facts, reply = _about_order(order, ctx)
+    reply.use("order_status_change", "commerce", order.order_id)
+    reply.say("utter_confirm_order_change", order_id=order.order_id)
+    # what the customer asked to change goes with the request, not the "yes" that confirms it
+    said = ctx.turn.text.strip()[:MAX_MESSAGE_CHARS] or None
+    return changes.ask(reply, "order_change", "action_change_order", order_id=order.order_id, message=said)
+
+
+async def confirm_order_change(ctx: Context, pending: Mapping[str, Any]) -> Reply:
+    """The customer said yes: re-check the order (it may have left meanwhile), then record the request."""
+    if ctx.unavailable:
+        return unavailable("utter_unavailable_order")
+    profile = ctx.profile
+    order_id = str(pending.get("order_id") or "")
+    order = profile.order(order_id) if profile is not None else None
+    if order is None:
+        return unknown_order(order_id)
+    if order.status not in (OrderStatus.PLACED, OrderStatus.PROCESSING):
+        return _not_changeable(ctx, order)
+    reference, failed = await start_request(
+        ctx,
+        "order_change",
+        order_id=order.order_id,
+        details={"variant": "before_dispatch", "customer_message": pending.get("message")},
+    )
+    if failed is not None:
+        return failed
+    _facts, reply = _about_order(order, ctx)
+    reply.use("order_status_change", "commerce", order.order_id)
+    reply.say("utter_order_change_started", order_id=order.order_id, reference=reference)
+    reply.add_statement(
+        ctx.statement(Case("order_change", "before_dispatch", "requested", None, {"order_id": order.order_id}))
+    )
+    return reply
+
+
+def _not_changeable(ctx: Context, order: Order) -> Reply:
+    """A dispatched or delivered order: return it instead (the statement says how); a cancelled or
+    returned one: nothing to change."""
     facts, reply = _about_order(order, ctx)
     reply.use("order_status_change", "commerce", order.order_id)
-    if order.status in (OrderStatus.PLACED, OrderStatus.PROCESSING):
-        reference, failed = await start_request(
-            ctx,
-            "order_change",
-            order_id=order.order_id,
-            details={"variant": "before_dispatch"},
-            with_message=True,
-        )
-        if failed is not None:
-            return reply.extend(failed)
-        reply.say("utter_order_change_started", order_id=order.order_id, reference=reference)
-        reply.add_statement(
-            ctx.statement(Case("order_change", "before_dispatch", "requested", None, {"order_id": order.order_id}))
-        )
-        return reply
     if order.status in (OrderStatus.DISPATCHED, OrderStatus.DELIVERED):
         reply.add_statement(
             ctx.statement(Case("order_change", "after_dispatch", "requested", None, {"order_id": order.order_id}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot.actions_support import changes
@@ -13,7 +14,7 @@ from bot.actions_support.process_requests import start_request
 from bot.processes.render import join_words
 from bot.processes.statement import Case
 from bot.profile.erasure import INVOICE_RETENTION_YEARS, invoices_kept
-from bot.profile.model import short_reference
+from bot.profile.model import CustomerProfile, short_reference
 
 __all__ = [
     "why_my_data",
@@ -74,6 +75,34 @@ REQUEST_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class _Confirmed:
+    """A privacy request that asks for a yes first: the change it waits as, the action that asks
+    (and is resumed once the customer is identified), the identity question's wording and the
+    answer when the profile store is down."""
+
+    kind: str
+    asked_by: str
+    purpose: str
+    store_down: str
+
+    def customer(self, ctx: Context) -> tuple[CustomerProfile | None, Reply | None]:
+        """The verified customer, or the reply to give instead (store down, or who are you?)."""
+        if ctx.unavailable:
+            return None, unavailable(self.store_down)
+        if ctx.profile is None:
+            return None, ask_identity(ctx, self.asked_by, self.purpose)
+        return ctx.profile, None
+
+    def ask(self, reply: Reply) -> Reply:
+        """``reply`` says what a yes starts; make it wait for that yes."""
+        return changes.ask(reply, self.kind, self.asked_by)
+
+
+DATA_EXPORT = _Confirmed("data_export", "action_my_data_request", "my_data", "utter_unavailable_my_data")
+ERASURE = _Confirmed("erasure", "action_forget_me", "forget_me", "utter_unavailable_forget_me")
+
+
 def why_my_data(ctx: Context) -> Reply:
     """Every use of personal data this conversation made (slot ``data_used``), one response each."""
     reply = Reply()
@@ -123,11 +152,10 @@ async def personalization_opt_out(ctx: Context) -> Reply:
 
 
 async def my_data_request(ctx: Context) -> Reply:
-    if ctx.unavailable:
-        return unavailable("utter_unavailable_my_data")
-    profile = ctx.profile
-    if profile is None:
-        return ask_identity(ctx, "action_my_data_request", "my_data")
+    profile, early = DATA_EXPORT.customer(ctx)
+    if early is not None:
+        return early
+    assert profile is not None
     by_system: dict[str, list[str]] = defaultdict(list)
     for name, prov in profile.fields.items():
         words = FIELD_WORDS.get(name) or name.replace(".", " ").replace("_", " ")
@@ -152,16 +180,15 @@ async def my_data_request(ctx: Context) -> Reply:
     # a full copy is a request that leaves the building: say where it goes and wait for a yes
     email = mask_email(profile.email)
     reply.say("utter_confirm_data_export_with_email" if email else "utter_confirm_data_export", email=email)
-    return changes.ask(reply, "data_export", "action_my_data_request")
+    return DATA_EXPORT.ask(reply)
 
 
 async def confirm_data_export(ctx: Context, pending: Mapping[str, Any]) -> Reply:
     """The customer said yes to a full copy of their data: record the data export."""
-    if ctx.unavailable:
-        return unavailable("utter_unavailable_my_data")
-    profile = ctx.profile
-    if profile is None:
-        return ask_identity(ctx, "action_my_data_request", "my_data")
+    profile, early = DATA_EXPORT.customer(ctx)
+    if early is not None:
+        return early
+    assert profile is not None
     reference, failed = await start_request(ctx, "data_export")
     if failed is not None:
         return failed
@@ -183,24 +210,19 @@ def _request_words(request) -> str:  # type: ignore[no-untyped-def]
 
 
 async def forget_me(ctx: Context) -> Reply:
-    if ctx.unavailable:
-        return unavailable("utter_unavailable_forget_me")
-    profile = ctx.profile
-    if profile is None:
-        return ask_identity(ctx, "action_forget_me", "forget_me")
+    _profile, early = ERASURE.customer(ctx)
+    if early is not None:
+        return early
     # erasure cannot be undone: say what it deletes, what the law makes us keep, and wait for a yes
-    reply = Reply()
-    reply.say("utter_confirm_erasure")
-    return changes.ask(reply, "erasure", "action_forget_me")
+    return ERASURE.ask(Reply().say("utter_confirm_erasure"))
 
 
 async def confirm_erasure(ctx: Context, pending: Mapping[str, Any]) -> Reply:
     """The customer said yes to erasure: record the erasure request."""
-    if ctx.unavailable:
-        return unavailable("utter_unavailable_forget_me")
-    profile = ctx.profile
-    if profile is None:
-        return ask_identity(ctx, "action_forget_me", "forget_me")
+    profile, early = ERASURE.customer(ctx)
+    if early is not None:
+        return early
+    assert profile is not None
     ok, result = await ctx.gateway.write_result("erasure request", "request_erasure", profile.customer_id, ctx.turn.conversation_id)
     if not ok:
         return unavailable("utter_unavailable_forget_me_not_recorded")

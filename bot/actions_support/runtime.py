@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from bot.actions_support.assurance import seal_key
+from bot.actions_support.assurance import VERIFIED_FOR_S, seal_key
 from bot.actions_support.code_sender import CodeSender, OutboxSender
 from bot.actions_support.gateway import ProfileGateway
 from bot.handoff.intake import IntakeClient
@@ -44,6 +44,8 @@ class Services:
     handoff: IntakeClient | None = None
     #: delivers one-time codes (None: none configured; a claimed identity then cannot be verified)
     code_sender: CodeSender | None = None
+    #: how long a claim proved with a one-time code stays verified (TANDEM_REVERIFY_AFTER_S)
+    verified_for_s: float = VERIFIED_FOR_S
 
     @property
     def seal_key(self) -> bytes:
@@ -94,6 +96,7 @@ def build_services(settings: Any = None) -> Services:
         handoff=_intake_client(settings),
         # the embedded set-up: codes go to var/outbox/ (0600), where a person trying it reads them
         code_sender=_code_sender(settings),
+        verified_for_s=getattr(settings, "reverify_after_s", VERIFIED_FOR_S),
     )
 
 

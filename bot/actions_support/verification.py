@@ -6,7 +6,7 @@ makes a code, sends it to the e-mail address (else the phone number) on file
 through the configured :class:`~bot.actions_support.code_sender.CodeSender`,
 and says so in the same words whether or not the identifier matched anyone.
 :func:`check` runs when a 6-digit code comes back: right, and the
-conversation is verified for the rest of the session (sealed slots), and the
+conversation is verified (sealed slots) for ``verified_for_s``, and the
 waiting request resumes; wrong, expired or out of attempts, and it says so
 and shows nothing.
 """
@@ -93,8 +93,10 @@ async def check(
     key: bytes,
     gateway: ProfileGateway,
     now: float | None = None,
+    verified_for_s: float = assurance.VERIFIED_FOR_S,
 ) -> tuple[Reply, CustomerProfile | None]:
-    """Check a code the customer typed; the profile when it verified them."""
+    """Check a code the customer typed; the profile when it verified them (for ``verified_for_s``:
+    after that, anything personal needs a new code)."""
     now = time.time() if now is None else now
     reply = Reply()
     conversation = turn.conversation_id
@@ -124,7 +126,7 @@ async def check(
         return reply.say("utter_unavailable_account"), None
     profile = lookup.profile
     personalise = turn.slot("personalisation_allowed") is not False
-    reply.slots.update(verified_slots(profile, personalise, key, conversation))
+    reply.slots.update(verified_slots(profile, personalise, key, conversation, until=now + verified_for_s))
     if challenge.order_id:
         reply.slots["order_id"] = challenge.order_id
     name = reply.slots.get("customer_name")

@@ -12,7 +12,8 @@ queues and those assigned to them; supervisors (``TANDEM_SUPERVISORS``) see ever
 ``GET  /console``                     the agent console page
 ``POST /api/login``                   ``{"name", "password"}`` → ``{"token", "agent", "skills"}``
                                       (429 with ``Retry-After`` after too many failures)
-``POST /api/logout``                  ends the session: the token is refused from then on
+``POST /api/logout``                  ends the session: the token is refused from then on, and the
+                                      agent's conversations go back to the front of the queue
 ``GET  /api/queue``                   active conversations the agent may see
 ``POST /api/queue/next``              claim the best waiting conversation (``204`` if none)
 ``GET  /api/conversations/{id}``      transcript, profile summary, reason, notes
@@ -108,8 +109,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = AgentAuth(
         config.agents, config.secret, store,
         session_idle_s=config.session_idle_s, session_max_s=config.session_max_s,
-        by_name=LoginThrottle(config.login_failures, config.login_window_s),
-        by_address=LoginThrottle(config.login_failures * 4, config.login_window_s),
+        by_name=LoginThrottle(config.login_failures, config.login_window_s, "name"),
+        by_address=LoginThrottle(config.login_failures * 4, config.login_window_s, "address"),
     )
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
     app[CONSUMER] = consumer_for(app[SERVICE], settings, poll_interval_s=config.poll_interval_s)
@@ -263,7 +264,9 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     account = await request.app[AUTH].logout(_bearer(request))
     await request.app[HUB].close_agent(account.name)  # their open consoles end with the session
-    return web.json_response({"logged_out": account.name})
+    # what they were serving goes back to the front of the queue now, and each customer is told
+    moved = await request.app[SERVICE].agent_logged_out(account.name)
+    return web.json_response({"logged_out": account.name, "requeued": [c.id for c in moved]})
 
 
 async def intake(request: web.Request) -> web.Response:

@@ -9,8 +9,9 @@ logs out (revoked at once), when it was idle for ``session_idle_s`` or when it i
 Failed logins are counted per agent name and per client address in a sliding window: past the
 limit, logins from that name or address are refused with :class:`TooManyAttempts` (HTTP 429 with
 ``Retry-After``) for the rest of the window, even with the right password, so a password cannot
-be guessed by trying. The counters live in the process (a restart forgets them; several
-instances each count their own).
+be guessed by trying. The failures are rows of the handoff database (``handoff_login_failures``,
+a hash of the name or address and the time), so every instance of the service counts the same
+ones and a restart forgets nothing: guesses spread over several instances add up.
 """
 
 from __future__ import annotations
@@ -20,53 +21,48 @@ import hashlib
 import hmac
 import math
 import secrets
-import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handoff.config import AgentAccount
 from bot.handoff.errors import TooManyAttempts, Unauthorized
-from bot.handoff.store import QueueStore, sessions
+from bot.handoff.store import QueueStore, login_failures, sessions
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoginThrottle:
-    """Sliding-window failure counters; ``retry_after(key)`` > 0 while a key is locked out."""
+    """Sliding-window failure counts kept in the shared store; ``retry_after`` > 0 while a key is
+    locked out. ``scope`` keeps the name and address counts apart."""
 
     max_failures: int
     window_s: float
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
+    scope: str = "name"
 
-    def _recent(self, key: str) -> deque[float]:
-        now = self.clock()
-        stamps = self._failures.get(key)
-        if stamps is None:
-            return deque()
-        while stamps and now - stamps[0] >= self.window_s:
-            stamps.popleft()
-        if not stamps:
-            del self._failures[key]
-        return stamps
+    def _key(self, value: str) -> str:
+        return hashlib.sha256(f"{self.scope}:{value}".encode()).hexdigest()
 
-    def retry_after(self, key: str) -> float:
-        stamps = self._recent(key)
-        if len(stamps) < self.max_failures:
+    async def retry_after(self, conn: AsyncConnection, value: str, now: datetime) -> float:
+        since = now - timedelta(seconds=self.window_s)
+        count, oldest = (await conn.execute(
+            sa.select(sa.func.count(), sa.func.min(login_failures.c.at))
+            .where(login_failures.c.key == self._key(value), login_failures.c.at > since)
+        )).one()
+        if count < self.max_failures or oldest is None:
             return 0.0
-        return max(0.0, self.window_s - (self.clock() - stamps[0]))
+        return max(0.0, self.window_s - (now - oldest).total_seconds())
 
-    def failed(self, key: str) -> None:
-        self._recent(key)
-        self._failures.setdefault(key, deque()).append(self.clock())
-        if len(self._failures) > 100_000:  # bounded memory under a spray of names or addresses
-            self._failures.pop(next(iter(self._failures)))
+    async def failed(self, conn: AsyncConnection, value: str, now: datetime) -> None:
+        # what has left every window goes as new failures come: the table stays small
+        await conn.execute(login_failures.delete().where(
+            login_failures.c.at <= now - timedelta(seconds=self.window_s)))
+        await conn.execute(login_failures.insert().values(key=self._key(value), at=now))
 
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+    async def succeeded(self, conn: AsyncConnection, value: str) -> None:
+        await conn.execute(login_failures.delete().where(login_failures.c.key == self._key(value)))
 
 
 @dataclass
@@ -76,26 +72,30 @@ class AgentAuth:
     store: QueueStore
     session_idle_s: float = 30 * 60
     session_max_s: float = 12 * 3600
-    by_name: LoginThrottle = field(default_factory=lambda: LoginThrottle(5, 15 * 60))
-    by_address: LoginThrottle = field(default_factory=lambda: LoginThrottle(20, 15 * 60))
+    by_name: LoginThrottle = field(default_factory=lambda: LoginThrottle(5, 15 * 60, "name"))
+    by_address: LoginThrottle = field(default_factory=lambda: LoginThrottle(20, 15 * 60, "address"))
     #: wall clock (naive UTC, like the store's columns); tests pass a moving one
     now: Callable[[], datetime] = datetime.utcnow
 
     # -- logging in and out -----------------------------------------------------------------------
 
     async def login(self, name: str, password: str, address: str | None = None) -> str:
-        keys = [(self.by_name, f"name:{name}")] + ([(self.by_address, f"addr:{address}")] if address else [])
-        wait = max(throttle.retry_after(key) for throttle, key in keys)
+        keys = [(self.by_name, name)] + ([(self.by_address, address)] if address else [])
+        now = self.now()
+        async with self.store.begin() as conn:
+            wait = max([await throttle.retry_after(conn, key, now) for throttle, key in keys])
         if wait > 0:
             raise TooManyAttempts("too many failed logins: try again later", retry_after_s=math.ceil(wait))
         account = self.agents.get(name)
         # compare even for unknown names so timing does not reveal which names exist
         expected = account.password if account else "\x00" * 16
         if not hmac.compare_digest(expected.encode(), password.encode()) or account is None:
-            for throttle, key in keys:
-                throttle.failed(key)
+            async with self.store.begin() as conn:
+                for throttle, key in keys:
+                    await throttle.failed(conn, key, now)
             raise Unauthorized("unknown agent or wrong password")
-        self.by_name.succeeded(f"name:{name}")
+        async with self.store.begin() as conn:
+            await self.by_name.succeeded(conn, name)
         return await self.issue(name)
 
     async def issue(self, name: str) -> str:
@@ -110,6 +110,9 @@ class AgentAuth:
         return base64.urlsafe_b64encode(f"{payload}:{self._sign(payload)}".encode()).decode().rstrip("=")
 
     async def logout(self, token: str | None) -> AgentAccount:
+        """End the session; only a live one (a revoked or expired token cannot log its agent's
+        newer session out, nor put its conversations back in the queue)."""
+        await self.verify(token)
         account, session_id = self._parse(token)
         async with self.store.begin() as conn:
             await conn.execute(sessions.update().where(sessions.c.id == _hash(session_id))

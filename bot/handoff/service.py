@@ -291,22 +291,29 @@ class HandoffService:
 
         self._away_timers[agent_name] = asyncio.create_task(later(), name=f"handoff-away-{agent_name}")
 
-    async def agent_away(self, agent_name: str) -> list[Conversation]:
+    async def agent_away(self, agent_name: str, logged_out: bool = False) -> list[Conversation]:
         """Put ``agent_name``'s assigned conversations back at the front of their queues and tell
-        each chat customer (through Rasa, like an agent's message)."""
+        each chat customer (through Rasa, like an agent's message): the agent's console went
+        away, or with ``logged_out`` the agent logged out."""
+        why = "logged out" if logged_out else "console disconnected"
         async with self.store.begin() as conn:
-            moved = await self.store.requeue_agent(conn, agent_name)
+            moved = await self.store.requeue_agent(conn, agent_name, why)
+        tell = texts.agent_left if logged_out else texts.agent_away
         for conv in moved:
-            logger.info("conversation %s back in the %s queue: %s's console went away",
-                        conv.id, conv.topic.value, agent_name)
+            logger.info("conversation %s back in the %s queue: %s %s", conv.id, conv.topic.value, agent_name, why)
             await self._after_change(conv)
             if conv.mode is Mode.CHAT:
                 try:
-                    await self.rasa.send_bot_message(conv.sender_id, texts.agent_away(agent_name, conv.topic),
-                                                     extra={"handoff": True})
+                    await self.rasa.send_bot_message(conv.sender_id, tell(agent_name, conv.topic), extra={"handoff": True})
                 except RasaAPIError as exc:
-                    logger.error("could not tell %s their agent went away: %s", conv.sender_id, exc)
+                    logger.error("could not tell %s their agent left: %s", conv.sender_id, exc)
         return moved
+
+    async def agent_logged_out(self, agent_name: str) -> list[Conversation]:
+        """The agent logged out: their conversations go back to the queue now, not after
+        ``agent_away_s`` (they are not coming back to them)."""
+        self.console_back(agent_name)  # no away timer: this is the agent going, at once
+        return await self.agent_away(agent_name, logged_out=True)
 
     async def cancel_away_timers(self) -> None:
         timers, self._away_timers = list(self._away_timers.values()), {}

@@ -121,6 +121,17 @@ sessions = sa.Table(
 )
 
 
+#: failed console logins (bot/handoff/auth.py), shared by every instance of the service: a hash
+#: of what failed (the agent name or the client address, never in clear) and when
+login_failures = sa.Table(
+    "handoff_login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+)
+
+
 def utcnow() -> datetime:
     """Naive UTC: portable across SQLite and PostgreSQL ``timestamp`` columns."""
     return datetime.utcnow()
@@ -436,9 +447,12 @@ class QueueStore:
         gone = (await conn.execute(conversations.delete().where(conversations.c.id.in_(ids)))).rowcount
         return {messages.name: gone_messages or 0, conversations.name: gone or 0}
 
-    async def requeue_agent(self, conn: AsyncConnection, agent: str) -> list[Conversation]:
+    async def requeue_agent(
+        self, conn: AsyncConnection, agent: str, why: str = "console disconnected"
+    ) -> list[Conversation]:
         """Every conversation assigned to ``agent`` back to waiting, at the front of its queue
-        (before everyone waiting there, in the order the agent had them)."""
+        (before everyone waiting there, in the order the agent had them); ``why`` goes in the
+        system note the next agent reads."""
         rows = (await conn.execute(
             sa.select(conversations.c.id, conversations.c.topic)
             .where(conversations.c.status == Status.ASSIGNED.value, conversations.c.agent == agent)
@@ -461,7 +475,7 @@ class QueueStore:
             )
             if result.rowcount == 1:
                 await self.add_message(conn, row.id, MessageKind.SYSTEM,
-                                       f"{agent}'s console disconnected: back at the front of the queue")
+                                       f"{agent}: {why}, back at the front of the queue")
                 moved.append(await self.get(conn, row.id))
         return moved
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bot.handoff.intake import IntakeAnswer
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain" / "handoff.yml"
-#: the service's own responses beside handoff.yml (an agent whose console went away)
+#: the service's own responses beside handoff.yml (an agent whose console went away or who logged out)
 AWAY_FILE = DOMAIN_FILE.with_name("handoff_away.yml")
 
 #: the team that serves each queue, as the customer reads it in {team}
@@ -115,6 +115,11 @@ def closed(agent: str) -> str:
 
 def agent_away(agent: str, topic: Topic) -> str:
     return render("utter_handoff_agent_away", agent=agent_name(agent), team=TEAM[topic])
+
+
+def agent_left(agent: str, topic: Topic) -> str:
+    """The agent logged out with the conversation still theirs."""
+    return render("utter_handoff_agent_left", agent=agent_name(agent), team=TEAM[topic])
 
 
 def callback_confirmed(identified: bool) -> str:

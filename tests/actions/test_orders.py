@@ -105,12 +105,35 @@ async def test_change_dispatched_order(conversation) -> None:  # type: ignore[no
     assert "can't be changed" in statement
 
 
-async def test_change_open_order(conversation) -> None:  # type: ignore[no-untyped-def]
-    conversation.say("change it", "change_order", {"order_id": IAN_ORDER}, metadata=IAN)
+async def test_change_open_order_waits_for_a_yes(conversation, repo) -> None:  # type: ignore[no-untyped-def]
+    """Before, "change it" filed an order change at once; now the bot says what a yes starts."""
+    conversation.say("swap the mug for the blue one", "change_order", {"order_id": IAN_ORDER}, metadata=IAN)
     messages = await conversation.run(ActionChangeOrder())
     clean(messages)
-    assert "can still be changed" in messages[0]
-    three_parts(messages)
+    assert messages[-1].startswith(f"Order {IAN_ORDER} hasn't been dispatched yet, so it can still be changed")
+    assert "If you say yes, I'll pass your change request" in messages[-1] and messages[-1].endswith("Shall I go ahead?")
+    assert conversation.slots["pending_change"]["kind"] == "order_change"
+    ian = await repo.find(IAN_ORDER, kind="order_id")
+    assert not await repo.open_requests(ian.customer_id)  # nothing recorded before the yes
+    conversation.say("yes", "affirm", metadata=IAN)
+    done = await conversation.run(ActionConfirm())
+    clean(done)
+    assert done[0].startswith(f"Done: I've passed your change request for order {IAN_ORDER} to a colleague (reference R-")
+    three_parts(done)
+    (request,) = await repo.open_requests(ian.customer_id)
+    assert request.kind == "order_change" and request.order_id == IAN_ORDER
+    assert request.details["customer_message"] == "swap the mug for the blue one"  # not "yes"
+
+
+async def test_change_open_order_declined_changes_nothing(conversation, repo) -> None:  # type: ignore[no-untyped-def]
+    conversation.say("change it", "change_order", {"order_id": IAN_ORDER}, metadata=IAN)
+    await conversation.run(ActionChangeOrder())
+    conversation.say("no", "deny", metadata=IAN)
+    said = await conversation.run(ActionDecline())
+    assert said == [f"No problem: I haven't asked for any change, and order {IAN_ORDER} stays as it is."]
+    ian = await repo.find(IAN_ORDER, kind="order_id")
+    assert not await repo.open_requests(ian.customer_id)
+    assert conversation.slots["pending_change"] is None
 
 
 async def test_cancellation_fee_mentions_free_open_orders(conversation) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,13 @@ CASES: list[tuple[str, str | None, list[Step], dict[str, Any], str]] = [
         IAN,
         IAN_ORDER,
     ),
-    ("order_change", IAN_ORDER, [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {})], IAN, IAN_ORDER),
+    (
+        "order_change",
+        IAN_ORDER,
+        [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {}), (ActionConfirm, "affirm", {}, {})],
+        IAN,
+        IAN_ORDER,
+    ),
     (
         "address_change",
         IAN_ORDER,

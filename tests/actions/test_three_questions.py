@@ -28,7 +28,7 @@ CASES: list[tuple[str, str, list[tuple[Any, str, dict[str, str], dict[str, Any]]
     ("refund", "card", [(ActionTrackRefund, "track_refund", {}, {})], BEN),
     ("order_cancellation", "before_dispatch", [(ActionCheckCancelOrder, "cancel_order", {"order_id": IAN_ORDER}, {}), (ActionConfirm, "affirm", {}, {})], IAN),
     ("order_cancellation", "after_dispatch", [(ActionCheckCancelOrder, "cancel_order", {}, {})], AMELIA),
-    ("order_change", "before_dispatch", [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {})], IAN),
+    ("order_change", "before_dispatch", [(ActionChangeOrder, "change_order", {"order_id": IAN_ORDER}, {}), (ActionConfirm, "affirm", {}, {})], IAN),
     ("order_change", "after_dispatch", [(ActionChangeOrder, "change_order", {}, {})], AMELIA),
     ("address_change", "before_dispatch", [(ActionChangeShippingAddress, "change_shipping_address", {"order_id": IAN_ORDER}, {}), (ActionConfirmAddressChange, "inform", {}, {"new_address": "1600 Main Street, Springfield 20500"}), (ActionConfirm, "affirm", {}, {})], IAN),
     ("address_change", "after_dispatch", [(ActionChangeShippingAddress, "change_shipping_address", {}, {}), (ActionConfirmAddressChange, "inform", {}, {"new_address": "1600 Main Street, Springfield 20500"}), (ActionConfirm, "affirm", {}, {})], AMELIA),

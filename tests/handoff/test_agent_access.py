@@ -101,19 +101,15 @@ async def test_a_supervisor_sees_every_conversation(supervised_handoff: Handoff)
 class Clock:
     def __init__(self) -> None:
         self.offset = 0.0
-
-    def monotonic(self) -> float:
-        return 1000.0 + self.offset
+        self.start = datetime.utcnow()
 
     def utc(self) -> datetime:
-        return datetime.utcnow() + timedelta(seconds=self.offset)
+        return self.start + timedelta(seconds=self.offset)
 
 
 def pin_clocks(handoff: Handoff) -> Clock:
     clock = Clock()
-    auth = handoff.app[AUTH]
-    auth.by_name.clock = auth.by_address.clock = clock.monotonic
-    auth.now = clock.utc
+    handoff.app[AUTH].now = clock.utc  # sessions and login failures both go by it
     return clock
 
 
@@ -193,3 +189,50 @@ async def test_no_cookie_and_no_cross_site_form(handoff: Handoff) -> None:
     assert note.status == 400
     anonymous = await handoff.client.post(f"/api/conversations/{conv_id}/close", json={"disposition": "resolved"})
     assert anonymous.status == 401
+
+
+def _login(url: str, name: str, password: str) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/api/login", data=json.dumps({"name": name, "password": password}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.slow
+def test_guesses_spread_over_two_handoff_processes_add_up(tmp_path: Any) -> None:
+    """Before, each process counted its own failures (in memory): three wrong passwords at one
+    instance and two at another, then the right one, logged in. The failures are now rows of the
+    shared handoff database, so the fifth guess locks the name out at every instance."""
+    from bot.runner import Stack
+    from tests.conftest import free_port, isolated_settings
+
+    env = {"TANDEM_VAR_DIR": str(tmp_path), "TANDEM_AGENTS": AGENTS, "TANDEM_DEMO_SHOP": "0"}
+    first = isolated_settings(tmp_path)
+    second = isolated_settings(tmp_path, HANDOFF_PORT=str(free_port()))
+    assert first.handoff_db_url == second.handoff_db_url  # one store, two processes
+    with Stack(first, services=("handoff",), extra_env={**env, "HANDOFF_PORT": str(first.handoff_port)}), \
+            Stack(second, services=("handoff",), extra_env={**env, "HANDOFF_PORT": str(second.handoff_port)}):
+        a, b = first.handoff_url, second.handoff_url
+        assert [_login(a, "bob", "guess") for _ in range(3)] == [401] * 3
+        assert [_login(b, "bob", "guess") for _ in range(2)] == [401] * 2
+        assert _login(a, "bob", "pw-b") == 429 and _login(b, "bob", "pw-b") == 429
+        assert _login(b, "alice", "pw-a") == 200  # another name is not locked out
+
+
+async def test_an_old_token_cannot_log_out_the_agents_new_session(handoff: Handoff) -> None:
+    """Logging out puts the agent's conversations back in the queue: a token already logged
+    out (copied, say) must not do that to the session the agent has now."""
+    old = await handoff.login("alice")
+    assert (await handoff.client.post("/api/logout", headers=old)).status == 200
+    conv_id, _sender, alice = await accepted_by_alice(handoff)  # a new session, a conversation
+    again = await handoff.client.post("/api/logout", headers=old)
+    assert again.status == 401
+    detail = await (await handoff.client.get(f"/api/conversations/{conv_id}", headers=alice)).json()
+    assert detail["conversation"]["status"] == "assigned" and detail["conversation"]["agent"] == "alice"

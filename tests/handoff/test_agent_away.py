@@ -90,3 +90,28 @@ async def test_a_console_that_comes_back_in_time_keeps_its_conversations(handoff
     assert convs[conv_id]["status"] == "assigned" and convs[conv_id]["agent"] == "alice"
     assert all("lost their connection" not in m["text"] for m in handoff.rasa.delivered.get(sender, []))
     await again.close()
+
+
+async def test_logging_out_puts_the_conversations_back_at_once(handoff: Handoff) -> None:
+    """Before, a logout left the agent's conversations assigned until the away timeout (and with
+    no console open, for good). Now they go back to the front of the queue at once, each customer
+    is told (``utter_handoff_agent_left``), and the next agent gets them first. (Alice has no
+    console open here: no away timer would ever have moved them.)"""
+    alice = await handoff.login("alice")
+    bob = await handoff.login("bob")
+    waiting_sender, waiting_id = await request(handoff, alice)
+    mine, mine_id = await request(handoff, alice)
+    assert (await handoff.client.post(f"/api/conversations/{mine_id}/accept", headers=alice)).status == 200
+    out = await handoff.client.post("/api/logout", headers=alice)
+    assert out.status == 200 and (await out.json())["requeued"] == [mine_id]
+    convs = {c["id"]: c for c in await queue_of(handoff, bob)}
+    assert convs[mine_id]["status"] == "waiting" and convs[mine_id]["agent"] is None  # no waiting for a timeout
+    told = handoff.rasa.delivered[mine][-1]["text"]
+    assert told == texts.agent_left("alice", Topic.ORDERS)
+    assert "has had to leave" in told and "front of the queue" in told
+    assert handoff.rasa.paused.get(mine) is True
+    claimed = await handoff.client.post("/api/queue/next", headers=bob)
+    assert (await claimed.json())["conversation"]["id"] == mine_id
+    detail = await (await handoff.client.get(f"/api/conversations/{mine_id}", headers=bob)).json()
+    assert any("alice: logged out" in n["text"] for n in detail["notes"])
+    assert waiting_id != mine_id and waiting_sender not in handoff.rasa.delivered

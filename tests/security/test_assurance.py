@@ -183,3 +183,68 @@ async def test_no_more_codes_than_the_limit(conversation, outbox) -> None:  # ty
         await conversation.run(ActionTrackOrder())
     assert conversation.response_names[-1] == "utter_verification_limit"
     assert len(list(outbox.iterdir())) == 3
+
+
+async def test_a_verification_by_code_runs_out_and_personal_data_needs_a_new_code(  # type: ignore[no-untyped-def]
+    conversation, services, outbox
+) -> None:
+    """Before, one code verified the conversation for good; now the proof lasts ``verified_for_s``
+    (TANDEM_REVERIFY_AFTER_S), then the account is hidden again until a new code comes back."""
+    import asyncio
+
+    services.verified_for_s = 1.5
+    conversation.say(f"where is my order {AMELIA_ORDER}", "track_order", {"order_id": AMELIA_ORDER})
+    await conversation.run(ActionTrackOrder())
+    assert "DPD" in " ".join(await type_code(conversation, outbox))
+    conversation.say("and where is it now", "track_order")
+    assert "DPD" in " ".join(await conversation.run(ActionTrackOrder()))  # within the time: still her
+    await asyncio.sleep(1.6)
+    conversation.say("where is it now", "track_order")
+    said = " ".join(await conversation.run(ActionTrackOrder()))
+    assert not any(detail in said for detail in AMELIA_DETAILS), said
+    assert conversation.response_names[-1] == "utter_verification_sent_order_id"
+    assert len(list(outbox.iterdir())) == 2  # a new code, to the address on file
+    _, events = await _handoff(conversation)
+    assert events[0]["value"]["customer_id"] is None  # nor is she queued as verified
+    assert "DPD" in " ".join(await type_code(conversation, outbox))
+    assert conversation.slots["identity_level"] == "verified"
+
+
+async def test_an_extended_verification_time_is_not_trusted(conversation, services, outbox) -> None:  # type: ignore[no-untyped-def]
+    conversation.say(f"where is my order {AMELIA_ORDER}", "track_order", {"order_id": AMELIA_ORDER})
+    await conversation.run(ActionTrackOrder())
+    await type_code(conversation, outbox)
+    conversation.slots["identity_verified_until"] += 3600  # edited through Rasa's API, say
+    conversation.say("where is it", "track_order")
+    said = " ".join(await conversation.run(ActionTrackOrder()))
+    assert not any(detail in said for detail in AMELIA_DETAILS), said
+
+
+def test_the_code_message_is_the_domain_response_for_its_channel(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The e-mail or SMS text is ``utter_verification_code_message`` (domain/identity.yml), not Python."""
+    import time
+
+    import yaml
+
+    from bot.actions_support.code_sender import DOMAIN_FILE, CodeMessage
+
+    responses = yaml.safe_load(DOMAIN_FILE.read_text())["responses"]["utter_verification_code_message"]
+    by_channel = {r.get("channel"): r["text"] for r in responses}
+    message = CodeMessage("email", "a@example.com", "123456", time.time() + 600, "c1")
+    assert message.body() == by_channel[None].format(code="123456", minutes=10)  # e-mail: the default
+    sms = CodeMessage("sms", "+447700900123", "654321", time.time() + 600, "c1")
+    assert sms.body() == by_channel["sms"].format(code="654321", minutes=10)
+    edited = tmp_path / "identity.yml"
+    edited.write_text(yaml.safe_dump({"responses": {"utter_verification_code_message": [
+        {"text": "Code {code}, {minutes} min."}]}}))
+    assert message.body(edited) == "Code 123456, 10 min."  # a copy edit is a domain edit
+
+
+async def test_the_outbox_holds_the_domain_text(conversation, outbox) -> None:  # type: ignore[no-untyped-def]
+    from bot.actions_support.code_sender import read_outbox
+
+    conversation.say(f"where is my order {AMELIA_ORDER}", "track_order", {"order_id": AMELIA_ORDER})
+    await conversation.run(ActionTrackOrder())
+    (sent,) = read_outbox(outbox)
+    assert sent["body"].startswith(f"Your verification code is {sent['code']}. Type it in the chat")
+    assert "ignore this e-mail" in sent["body"]  # the e-mail variation
