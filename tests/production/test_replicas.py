@@ -6,6 +6,7 @@ One conversation's messages alternate between the Rasa replicas; conversations r
 every tracker is complete and ordered; a handoff requested through one replica is answered
 through the other; one replica killed mid-conversation leaves the other carrying on, nothing
 lost. A widget's socket on one replica hears the agent who answers through the other (socket.io
+through Redis), and agents' consoles on either handoff service hear every event (console updates
 through Redis). (The tests run in file order: the last one kills replica A.)
 """
 
@@ -274,6 +275,85 @@ async def next_from(customer: WidgetClient, wanted: Any, timeout: float = 30) ->
         message = await customer.expect(max(0.1, deadline - time.monotonic()))
         if wanted(message):
             return message
+
+
+class ConsoleFeed:
+    """One agent's console WebSocket on one handoff service, everything it hears kept in order."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, name: str) -> None:
+        self.http, self.url, self.name = http, url, name
+        self.heard: list[dict[str, Any]] = []
+        self.headers: dict[str, str] = {}
+
+    async def open(self) -> "ConsoleFeed":
+        async with self.http.post(f"{self.url}/api/login", json={"name": self.name, "password": AGENTS[self.name]}) as r:
+            assert r.status == 200, await r.text()
+            token = (await r.json())["token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.ws = await self.http.ws_connect(f"{self.url}/ws", params={"token": token})
+        self.reader = asyncio.create_task(self._read())
+        await wait_for(lambda: _async(any(e.get("type") == "snapshot" for e in self.heard)))
+        return self
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT and msg.data != "pong":
+                self.heard.append(msg.json())
+
+    def about(self, sender: str, conv_id: int | None = None) -> list[dict[str, Any]]:
+        out = []
+        for e in self.heard:
+            if e.get("type") == "conversation" and e["conversation"]["sender_id"] == sender:
+                out.append(e)
+            elif conv_id is not None and e.get("conversation_id") == conv_id:
+                out.append(e)
+        return out
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+
+
+async def test_consoles_on_either_handoff_service_hear_every_event(replicas: dict[str, Any]) -> None:
+    """Console updates through Redis: alice's console is on handoff service A, bob's on B. A new
+    request, a customer's message and bob taking the conversation reach both, whichever service
+    applied them (the intake and bob's accept are B's, the broker events the consuming one's)."""
+    a, b = replicas["stacks"]["a"].settings, replicas["stacks"]["b"].settings
+    sender = f"cons-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        alice = await ConsoleFeed(http, a.handoff_url, "alice").open()
+        bob = await ConsoleFeed(http, b.handoff_url, "bob").open()
+        try:
+            await say(http, b.rasa_url, sender, "/contact_human_agent")  # announced to service B
+
+            def waiting(feed: ConsoleFeed) -> Any:
+                return next((e["conversation"] for e in feed.about(sender)
+                             if e["conversation"]["status"] == "waiting"), None)
+
+            conv = await wait_for(lambda: _async(waiting(alice)))
+            await wait_for(lambda: _async(waiting(bob)))
+            line = f"my parcel {uuid.uuid4().hex[:6]}"
+            await say(http, a.rasa_url, sender, line)
+
+            def heard_line(feed: ConsoleFeed) -> bool:
+                return any(e.get("type") == "message" and e["message"]["text"] == line
+                           for e in feed.about(sender, conv["id"]))
+
+            await wait_for(lambda: _async(heard_line(alice) and heard_line(bob)))
+            for feed in (alice, bob):  # once each
+                assert len([e for e in feed.about(sender, conv["id"])
+                            if e.get("type") == "message" and e["message"]["text"] == line]) == 1
+
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/accept", headers=bob.headers) as r:
+                assert r.status == 200, await r.text()
+            await wait_for(lambda: _async(any(e.get("type") == "withdrawn" for e in alice.about(sender, conv["id"]))))
+            await wait_for(lambda: _async(any(e["conversation"]["agent"] == "bob" for e in bob.about(sender))))
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/close", headers=bob.headers,
+                                 json={"disposition": "resolved"}) as r:
+                assert r.status == 200, await r.text()
+        finally:
+            await alice.close()
+            await bob.close()
 
 
 async def test_a_killed_replica_loses_nothing(replicas: dict[str, Any]) -> None:
