@@ -11,7 +11,9 @@ fields that rule reads (id, queue, agent), as JSON.
 
 Delivery is at most once: Redis keeps nothing for a service that is away, and a console that
 reconnects gets a snapshot (``GET /ws`` sends one first). A Redis outage leaves each service
-updating its own consoles, as the embedded set-up does; it is logged, not raised.
+updating its own consoles, as the embedded set-up does; it is logged, not raised, and once the
+service is subscribed again it tells its consoles ``{"type": "resync"}``, on which a console asks
+for a fresh snapshot (what was published meanwhile is lost to it otherwise).
 Without ``TANDEM_REDIS_URL`` the app uses the in-process :class:`ConsoleHub`.
 """
 
@@ -56,7 +58,8 @@ class RedisConsoleHub(ConsoleHub):
 
     async def start(self) -> None:
         """Subscribe (returns once subscribed, so no later update is missed) and listen."""
-        self._redis = redis_bus.client(self.url)
+        # named, so an operator (or a test) can tell this service's connections apart
+        self._redis = redis_bus.client(self.url, client_name=f"tandem-console-{self.origin[:12]}")
         self._listener = asyncio.create_task(self._listen_forever(), name="handoff-console-bus")
         waiting = asyncio.ensure_future(self._subscribed.wait())
         await asyncio.wait({waiting, self._listener}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
@@ -96,11 +99,16 @@ class RedisConsoleHub(ConsoleHub):
             logger.error("console update not shared with the other handoff services: %s", exc)
 
     async def _listen_forever(self) -> None:
+        interrupted = False
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self._subscribed.set()
+                if interrupted:
+                    logger.info("console updates from other handoff services resumed; consoles resync")
+                    await self._resync_consoles()
+                    interrupted = False
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         await self._receive(message.get("data"))
@@ -108,10 +116,19 @@ class RedisConsoleHub(ConsoleHub):
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis went away: subscribe again
                 logger.error("console updates from other handoff services interrupted: %s; retrying", exc)
+                interrupted = True
                 await asyncio.sleep(self.retry_s)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.close()
+
+    async def _resync_consoles(self) -> None:
+        """Every console here asks for a snapshot: updates may have been missed meanwhile."""
+        sockets = list(self._sockets)
+        results = await asyncio.gather(*(ws.send_json({"type": "resync"}) for ws in sockets), return_exceptions=True)
+        for ws, result in zip(sockets, results):
+            if isinstance(result, Exception):
+                self.remove(ws)
 
     async def _receive(self, raw: Any) -> None:
         try:

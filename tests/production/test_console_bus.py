@@ -117,3 +117,30 @@ async def test_a_message_that_is_not_understood_is_ignored(hubs: Any, aiohttp_cl
     await one.publish(Audience(8, ORDERS, None), update)
     await settle()
     assert otto.heard == [update]
+
+
+async def test_after_a_redis_interruption_the_consoles_are_told_to_resync(hubs: Any, aiohttp_client: Any) -> None:
+    """This service's subscription is cut (its own connection only, found by its name): what the
+    others published meanwhile is lost to it, so once subscribed again its consoles hear
+    ``resync`` and updates flow again."""
+    one, two = hubs
+    c2 = await aiohttp_client(console_app(two))
+    otto = await Console(c2, "otto").open()
+    name = f"tandem-console-{two.origin[:12]}"
+    clients = await one._redis.client_list(_type="pubsub")
+    ours = [c["id"] for c in clients if c.get("name") == name]
+    assert ours, "the service's subscription is not named"
+    for client_id in ours:
+        await one._redis.client_kill_filter(_id=client_id)
+
+    async def resynced() -> bool:
+        return {"type": "resync"} in otto.heard
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await resynced():
+        assert asyncio.get_running_loop().time() < deadline, otto.heard
+        await asyncio.sleep(0.05)
+    update = {"type": "conversation", "conversation": {"id": 9}}
+    await one.publish(Audience(9, ORDERS, None), update)
+    await settle()
+    assert otto.heard[-1] == update
