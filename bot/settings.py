@@ -182,6 +182,8 @@ class Settings:
         env["TANDEM_EVENT_EXCHANGE"] = self.event_exchange
         env["TANDEM_EVENT_QUEUE"] = self.event_queue
         env.update(_lock_store_env(self.redis_url))
+        if self.redis_url:  # socket.io rooms and console updates across replicas (bot/redis_bus.py)
+            env["TANDEM_REDIS_URL"] = self.redis_url
         return env
 
     def handoff_env(self) -> dict[str, str]:

@@ -23,7 +23,14 @@ Phases 1 and 2 are the issue's target (p99 ≤ 250 ms each); 3 and 4 show where 
 SQLite set-up saturates. Five unmeasured handoffs warm the processes up first. Results:
 ``bench/out/handoff_latency.json`` and stdout.
 
-Usage: .venv/bin/python bench/handoff/bench_latency.py [--customers 100] [--agents 20]
+``--replicas N`` runs the same against tandem on the production services instead (PostgreSQL,
+Redis, RabbitMQ; ``bench/scale/stacks.py``'s ``Production``): N Rasa servers, action servers and
+handoff services. Customer i's widget connects to Rasa replica ``(i // 2) % N`` and agent j's
+console to handoff service ``j % N``, so half the agents' replies are sent through another Rasa
+replica than the one holding the customer's socket (socket.io through Redis), and a request
+applied by one handoff service reaches consoles on the others (console updates through Redis).
+
+Usage: .venv/bin/python bench/handoff/bench_latency.py [--customers 100] [--agents 20] [--replicas 2]
 """
 
 from __future__ import annotations
@@ -34,7 +41,6 @@ import json
 import math
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -45,7 +51,7 @@ from typing import Any
 
 import aiohttp
 import socketio
-from sqlalchemy.engine import make_url
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -170,24 +176,43 @@ class Board:
             await asyncio.sleep(0.02)
 
 
+def cpu_seconds(processes: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) each process has used since it started, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in processes.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = round((int(fields[11]) + int(fields[12])) / tick, 1)
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
 def request_events(db_url: str) -> dict[str, list[float]]:
-    """Wall-clock timestamps of the handoff_request slot events Rasa wrote, per sender."""
-    path = make_url(db_url).database
+    """Wall-clock timestamps of the handoff_request slot events Rasa wrote, per sender, from the
+    tracker store (SQLite or PostgreSQL)."""
+    engine = sa.create_engine(db_url)
     stamps: dict[str, list[float]] = {}
-    with sqlite3.connect(path) as conn:
-        for sender, data in conn.execute("SELECT sender_id, data FROM events WHERE data LIKE '%handoff_request%'"):
-            ev = json.loads(data)
-            if ev.get("event") == "slot" and ev.get("value"):
-                stamps.setdefault(sender, []).append(ev["timestamp"])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT sender_id, data FROM events WHERE data LIKE '%handoff_request%' "
+                                        "ORDER BY id"))
+            for sender, data in rows:
+                ev = json.loads(data)
+                if ev.get("event") == "slot" and ev.get("value"):
+                    stamps.setdefault(sender, []).append(ev["timestamp"])
+    finally:
+        engine.dispose()
     return stamps
 
 
-async def warm_up(settings: Any, console: Console, board: Board, n: int = 5) -> None:
+async def warm_up(rasa_urls: list[str], console: Console, board: Board, n: int = 5) -> None:
     """A few unmeasured handoffs first: every code path loaded, every connection pool filled, as
-    in a service that has been up for a while."""
+    in a service that has been up for a while (on every replica)."""
     board.round = -1
-    for _ in range(n):
-        c = Customer(settings.rasa_url)
+    for i in range(max(n, len(rasa_urls))):
+        c = Customer(rasa_urls[i % len(rasa_urls)])
         await c.connect()
         told = c.expect("in the queue")
         await c.say(ASK)
@@ -204,21 +229,27 @@ async def warm_up(settings: Any, console: Console, board: Board, n: int = 5) -> 
     board.round = 0
 
 
-async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, str]]) -> dict[str, Any]:
+async def run(args: argparse.Namespace, replicas: list[Any], agents: list[tuple[str, str]]) -> dict[str, Any]:
+    """``replicas``: the settings of each replica (one for the embedded set-up)."""
     rng = random.Random(args.seed)
-    results: dict[str, Any] = {"customers": args.customers, "agents": len(agents),
+    rasa_urls = [r.rasa_url for r in replicas]
+    handoff_urls = [r.handoff_url.rstrip("/") for r in replicas]
+
+    def widget_url(i: int) -> str:
+        return rasa_urls[(i // 2) % len(rasa_urls)]
+
+    results: dict[str, Any] = {"customers": args.customers, "agents": len(agents), "replicas": len(replicas),
                                "arrival_rate_per_s": args.arrival_rate, "talk_seconds": args.talk_seconds,
                                "message_interval_s": args.message_interval, "latecomers": args.latecomers,
                                "late_rate_per_s": args.late_rate}
-    base = settings.handoff_url.rstrip("/")
     board = Board()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
-        consoles = [Console(http, base, name, pw) for name, pw in agents]
+        consoles = [Console(http, handoff_urls[j % len(handoff_urls)], name, pw) for j, (name, pw) in enumerate(agents)]
         for console in consoles:
             await console.login(board)
-        await warm_up(settings, consoles[0], board)
-        crowd = [Customer(settings.rasa_url) for _ in range(args.customers)]
-        late = [Customer(settings.rasa_url) for _ in range(args.latecomers)]
+        await warm_up(rasa_urls, consoles[0], board)
+        crowd = [Customer(widget_url(i)) for i in range(args.customers)]
+        late = [Customer(widget_url(args.customers + i)) for i in range(args.latecomers)]
         for i in range(0, len(crowd + late), 20):
             await asyncio.gather(*(c.connect() for c in (crowd + late)[i:i + 20]))
 
@@ -242,7 +273,7 @@ async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, s
         await asyncio.gather(*(ask(c, d) for c, d in zip(crowd, arrivals(len(crowd), args.arrival_rate))))
         await asyncio.wait_for(asyncio.gather(*told.values()), 120)
         seen = await board.requests_seen(crowd, 60)
-        stamps = request_events(settings.event_broker_db_url)
+        stamps = request_events(replicas[0].tracker_db_url)
         results["arrivals"] = {
             "request_to_console": summary([(seen[s][0] - sent[s]) * 1000 for s in seen]),
             "slowest_arrivals": sorted(((round((seen[c.sid][0] - sent[c.sid]) * 1000), i) for i, c in enumerate(crowd)
@@ -331,7 +362,7 @@ async def run(args: argparse.Namespace, settings: Any, agents: list[tuple[str, s
         sent = dict(zip((c.sid for c in crowd), await asyncio.gather(*(c.say(ASK) for c in crowd))))
         await asyncio.wait_for(asyncio.gather(*told.values()), 300)
         again = await board.requests_seen(crowd, 120)
-        stamps = request_events(settings.event_broker_db_url)
+        stamps = request_events(replicas[0].tracker_db_url)
         results["stress_request_burst"] = {
             "request_to_console": summary([(again[s][0] - sent[s]) * 1000 for s in again]),
             "rasa_part_emit_to_request_event": summary(
@@ -359,23 +390,38 @@ def main() -> int:
     parser.add_argument("--poll", default=os.environ.get("TANDEM_HANDOFF_POLL_S", ""),
                         help="TANDEM_HANDOFF_POLL_S for the service (default: the service's own)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="0: the embedded set-up; N: the production services with N replicas of each process")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "handoff_latency.json")
     args = parser.parse_args()
     given = os.environ.get("TANDEM_MODEL")
     model = Path(given) if given else ensure_model()
     agents = [(f"agent{i:02d}", f"pw-{i:02d}") for i in range(args.agents)]
-    with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
-        settings = isolated_settings(Path(tmp))
-        extra = {"TANDEM_VAR_DIR": tmp, "TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in agents),
-                 "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600"}
-        if args.poll:
-            extra["TANDEM_HANDOFF_POLL_S"] = args.poll
-        started = time.time()
-        with Stack(settings, model, extra_env=extra):
-            results = asyncio.run(run(args, settings, agents))
-        results["wall_s"] = round(time.time() - started, 1)
+    load_before = round(os.getloadavg()[0], 2)
+    extra = {"TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in agents), "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600"}
+    if args.poll:
+        extra["TANDEM_HANDOFF_POLL_S"] = args.poll
+    started = time.time()
+    if args.replicas:
+        from bench.scale.stacks import Production
+
+        production = Production(model, replicas=args.replicas, extra_env=extra)
+        try:
+            production.start()
+            results = asyncio.run(run(args, [r.settings for r in production.replicas], agents))
+            results["cpu_s"] = cpu_seconds(production.processes)
+        finally:
+            production.stop()
+    else:
+        with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
+            settings = isolated_settings(Path(tmp))
+            with Stack(settings, model, extra_env={"TANDEM_VAR_DIR": tmp, **extra}) as stack:
+                results = asyncio.run(run(args, [settings], agents))
+                results["cpu_s"] = cpu_seconds({name: svc.process.pid for name, svc in stack.services.items()
+                                                if svc.process})
+    results["wall_s"] = round(time.time() - started, 1)
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                          "load_avg_1m_after": round(os.getloadavg()[0], 2)}
+                          "load_avg_1m_before": load_before, "load_avg_1m_after": round(os.getloadavg()[0], 2)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -9,7 +9,8 @@ RabbitMQ; measured with traffic to one replica and to both). Then, bounded by me
    loop), ``--rounds`` rounds, the targets' order rotated each round;
 2. latency against conversation length: turns 1-5 against 51-55 of one conversation;
 3. resident memory of every process after warm-up;
-4. the handoff bursts (``bench/handoff/bench_latency.py``, run as it is, after the others stop).
+4. the handoff latencies and bursts (``bench/handoff/bench_latency.py``, after the others stop):
+   tandem embedded, then (unless ``--no-replicas``) the production services with two replicas.
 
 Writes ``reports/scale/REPORT.md``, ``reports/scale/*.png`` and ``reports/scale/result.json``.
 """
@@ -102,10 +103,10 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def handoff_bursts(out: Path, customers: int) -> dict[str, Any]:
-    path = out / "handoff_latency.json"
+def handoff_bursts(out: Path, customers: int, replicas: int = 0) -> dict[str, Any]:
+    path = out / (f"handoff_latency_{replicas}_replicas.json" if replicas else "handoff_latency.json")
     cmd = [sys.executable, str(ROOT / "bench" / "handoff" / "bench_latency.py"), "--customers", str(customers),
-           "--talk-seconds", "10", "--latecomers", "5", "--out", str(path)]
+           "--talk-seconds", "10", "--latecomers", "5", "--replicas", str(replicas), "--out", str(path)]
     done = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=1800)
     if done.returncode != 0:
@@ -188,9 +189,17 @@ def report(out: Path, result: dict[str, Any]) -> str:
     for name, procs in result["rss"].items():
         for proc, mib in procs.items():
             lines.append(f"| {name} | {proc} | {mib} |")
-    handoff = result.get("handoff")
+    for key, title in (("handoff", "tandem embedded"), ("handoff_replicas", "tandem production, two replicas")):
+        lines += handoff_section(result.get(key), title)
+    text = "\n".join(lines) + "\n"
+    (out / "REPORT.md").write_text(text)
+    return text
+
+
+def handoff_section(handoff: dict[str, Any] | None, title: str) -> list[str]:
+    lines: list[str] = []
     if handoff:
-        lines += ["", "## Handoff (bench/handoff/bench_latency.py, tandem embedded, run alone after the above)", ""]
+        lines += ["", f"## Handoff (bench/handoff/bench_latency.py, {title}, run alone after the above)", ""]
         if "error" in handoff:
             lines.append(f"failed: `{handoff['error'][-300:]}`")
         else:
@@ -203,13 +212,13 @@ def report(out: Path, result: dict[str, Any]) -> str:
             lines += [f"{handoff['customers']} customers, {handoff['agents']} agents.", "",
                       "| path | n | p50 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
             for label, s in rows:
-                lines.append(f"| {label} | {s.get('n')} | {s.get('p50')} | {s.get('p99')} | {s.get('max')} |")
+                lines.append(f"| {label} | {s.get('n')} | {s.get('p50_ms')} | {s.get('p99_ms')} | {s.get('max_ms')} |")
             lines.append(f"\nmissing: arrivals {handoff['arrivals']['missing']}, request burst "
                          f"{handoff['stress_request_burst']['missing']}, failed replies "
-                         f"{handoff['conversations']['failed_replies']} + {handoff['stress_reply_burst'].get('failed')}")
-    text = "\n".join(lines) + "\n"
-    (out / "REPORT.md").write_text(text)
-    return text
+                         f"{handoff['conversations']['failed_replies']} + {handoff['stress_reply_burst'].get('failed')}; "
+                         f"load average {handoff.get('machine', {}).get('load_avg_1m_before')} before, "
+                         f"{handoff.get('machine', {}).get('load_avg_1m_after')} after")
+    return lines
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -259,6 +268,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     print(report(out, result), flush=True)
     if args.handoff:  # written again with the handoff figures
         result["handoff"] = handoff_bursts(out, args.customers)
+        if args.replicas:
+            result["handoff_replicas"] = handoff_bursts(out, args.customers, replicas=2)
         (out / "result.json").write_text(json.dumps(result, indent=1))
         print(report(out, result))
     print("written", out / "REPORT.md")
@@ -289,6 +300,8 @@ def from_log(args: argparse.Namespace) -> None:
     }
     if args.handoff_json:
         result["handoff"] = json.loads(args.handoff_json.read_text())
+    if args.handoff_replicas_json:
+        result["handoff_replicas"] = json.loads(args.handoff_replicas_json.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
     plots(args.out, result["table"], length)
     (args.out / "result.json").write_text(json.dumps(result, indent=1))
@@ -308,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from-log", type=Path, help="rebuild the report from a run's printed lines")
     parser.add_argument("--rss", type=Path, help="with --from-log: rss.json of a run")
     parser.add_argument("--handoff-json", type=Path, help="with --from-log: bench_latency.py's output")
+    parser.add_argument("--handoff-replicas-json", type=Path,
+                        help="with --from-log: bench_latency.py --replicas 2's output")
     parser.add_argument("--when", default="", help="with --from-log: when the run was")
     parser.add_argument("--load", default="", help="with --from-log: the load average during the run")
     args = parser.parse_args(argv)

@@ -172,7 +172,8 @@ class Production(Target):
     """tandem on PostgreSQL, Redis and RabbitMQ with ``replicas`` copies of each process, in a
     database, lock prefix and queue of its own (removed by :meth:`stop`)."""
 
-    def __init__(self, model: Path, replicas: int = 2, name: str = "tandem production"):
+    def __init__(self, model: Path, replicas: int = 2, name: str = "tandem production",
+                 extra_env: dict[str, str] | None = None):
         super().__init__(name)
         from tests.production.conftest import build_profiles, production_services
 
@@ -181,7 +182,8 @@ class Production(Target):
         try:
             build_profiles(self.env, temp_dir("bench-profiles-"))
             self.replicas = [Embedded(model, temp_dir(f"bench-prod-{i}-"), name=f"{name} {i}",
-                                      extra_env=self.env, **self.env) for i in range(replicas)]
+                                      extra_env={**self.env, **(extra_env or {})}, **self.env)
+                             for i in range(replicas)]
         except BaseException:
             self._services.__exit__(None, None, None)
             raise

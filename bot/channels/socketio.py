@@ -31,6 +31,19 @@ event's, which the widget uses to fetch and de-duplicate what it missed), quick 
 "agent"}`` emits ``typing`` (``{"typing": bool, "agent": name}``) to that conversation's room
 only: the handoff service calls it while an agent types in the console. Nothing is stored in the
 tracker (a typing indicator is not part of the conversation).
+
+Several Rasa replicas (the production switch's ``TANDEM_REDIS_URL``): the socket.io server's
+client manager is python-socketio's ``AsyncRedisManager`` on the deployment's channel
+(:mod:`bot.redis_bus`), speaking JSON instead of its default pickle. Every emit (a bot reply, an
+agent's message sent through any replica's HTTP API, a typing indicator) goes through Redis and
+each replica delivers it to the sockets of that room it holds, so a widget connected to replica A
+receives what replica B sends, once. Ownership holds across replicas as it is: a room is a
+conversation id, the proof is a signed token any replica verifies, and the two things a process
+alone cannot know are kept in Redis: which connection holds a conversation that has no messages
+yet (``<prefix>:socketio:claim:<id>``), and the client message ids already processed (a message
+resent after a reconnection to another replica is processed once). The transport must be
+websocket only, or polling with sticky sessions: an Engine.IO polling session lives in one
+process (docs/scaling.md). Without ``TANDEM_REDIS_URL`` (``make run``) all of this stays in memory.
 """
 
 from __future__ import annotations
@@ -47,9 +60,9 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
-from bot import identity_token
+from bot import identity_token, redis_bus
 from bot.channels import session_token
 from bot.channels.guard import Accepted, Guard, GuardConfig, render
 
@@ -60,6 +73,40 @@ ALLOWED_METADATA = {"identity_token", "client_id", "display", "customer"}
 MAX_MESSAGE_CHARS = 10_000
 #: client message ids remembered per conversation, to process a resent message once
 REMEMBERED_IDS = 200
+#: how long Redis remembers a processed client message id, and a claim on an empty conversation
+SEEN_ID_TTL_S = 24 * 3600
+CLAIM_TTL_S = 24 * 3600
+
+
+class JsonRedisManager(AsyncRedisManager):
+    """python-socketio's Redis client manager, its messages JSON instead of pickle.
+
+    The library pickles what it publishes and unpickles what it receives: anyone able to publish
+    on the channel could run code in every Rasa replica. Everything emitted here is JSON already
+    (it goes to browsers), so JSON loses nothing; a message that is not JSON is ignored."""
+
+    async def _publish(self, data: Any) -> Any:
+        from redis.exceptions import RedisError
+
+        body = json.dumps(data)
+        for attempt in (1, 2):
+            try:
+                if attempt == 2:
+                    self._redis_connect()  # a fresh connection for the second try
+                return await self.redis.publish(self.channel, body)
+            except RedisError as exc:
+                logger.error("socket.io: could not publish on %s (%s, attempt %d)", self.channel, exc, attempt)
+        return None
+
+    async def _listen(self) -> Any:  # an async generator, as the base class's
+        async for raw in super()._listen():
+            try:
+                message = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                logger.warning("socket.io: a message on %s that is not JSON was ignored", self.channel)
+                continue
+            if isinstance(message, dict):
+                yield message
 
 
 class TandemSocketIOOutput(SocketIOOutput):
@@ -119,6 +166,10 @@ class TandemSocketIOInput(SocketIOInput):
         self._claims: Dict[str, identity_token.IdentityClaims] = {}  # sid -> that token's claims
         self._granted: Dict[str, str] = {}  # sid -> session id
         self._seen_ids: "OrderedDict[str, OrderedDict[str, bool]]" = OrderedDict()
+        self._redis_url: Optional[str] = None
+        self._redis_read = False
+        self._redis: Any = None  # redis.asyncio.Redis, shared by the replicas (claims, seen ids)
+        self._host = uuid.uuid4().hex  # this process, in the claims it holds
 
     # -- secrets (read on first use, in the Rasa process) ------------------------------------------
 
@@ -147,6 +198,29 @@ class TandemSocketIOInput(SocketIOInput):
         if self._session_secret is None:
             self._session_secret = session_token.session_secret()
         return self._session_secret
+
+    def redis_url(self) -> Optional[str]:
+        """``TANDEM_REDIS_URL``: set, the replicas share sockets' rooms and claims through Redis."""
+        if not self._redis_read:
+            from bot.settings import Settings
+
+            self._redis_url = Settings.from_env().redis_url
+            self._redis_read = True
+        return self._redis_url
+
+    def client_manager(self) -> Optional[JsonRedisManager]:
+        """The socket.io client manager: Redis with several replicas, None (in memory) without."""
+        url = self.redis_url()
+        if not url:
+            return None
+        return JsonRedisManager(redis_bus.client_url(url), channel=redis_bus.channel(url, "socketio"))
+
+    def shared(self) -> Any:
+        """The Redis client of the claims and seen ids, or None in the embedded set-up."""
+        url = self.redis_url()
+        if url and self._redis is None:
+            self._redis = redis_bus.client(url)
+        return self._redis
 
     def get_output_channel(self) -> Optional[SocketIOOutput]:
         if self.sio is None:
@@ -236,10 +310,39 @@ class TandemSocketIOInput(SocketIOInput):
             merged.pop("customer", None)  # a verified connection carries its identity signed, nothing else
         return merged
 
-    def first_time(self, session_id: str, client_id: Any) -> bool:
-        """False when this conversation already received the message ``client_id``."""
+    async def claim(self, sid: str, session_id: str) -> bool:
+        """Hold ``session_id`` (a conversation with no messages yet, asked for without a token)
+        for connection ``sid`` across replicas; False when another connection holds it."""
+        shared = self.shared()
+        if shared is None:
+            return True  # one process: _holders() saw every connection
+        key = redis_bus.channel(self.redis_url() or "", f"socketio:claim:{session_id}")
+        holder = f"{self._host}:{sid}"
+        if await shared.set(key, holder, nx=True, ex=CLAIM_TTL_S):
+            return True
+        return (await shared.get(key) or b"").decode() == holder
+
+    async def release(self, sid: str, session_id: Optional[str]) -> None:
+        """Let go of the claim ``sid`` may hold on ``session_id`` (it left, or took another)."""
+        shared = self.shared()
+        if shared is None or not session_id:
+            return
+        key = redis_bus.channel(self.redis_url() or "", f"socketio:claim:{session_id}")
+        try:
+            if (await shared.get(key) or b"").decode() == f"{self._host}:{sid}":
+                await shared.delete(key)
+        except Exception as exc:  # noqa: BLE001 - the claim expires on its own
+            logger.info("socket.io: claim on %s not released (%s)", session_id, exc)
+
+    async def first_time(self, session_id: str, client_id: Any) -> bool:
+        """False when this conversation already received the message ``client_id`` (on any
+        replica, with Redis)."""
         if not isinstance(client_id, str) or not client_id:
             return True
+        shared = self.shared()
+        if shared is not None:
+            key = redis_bus.channel(self.redis_url() or "", f"socketio:seen:{session_id}:{client_id[:200]}")
+            return bool(await shared.set(key, b"1", nx=True, ex=SEEN_ID_TTL_S))
         ids = self._seen_ids.setdefault(session_id, OrderedDict())
         self._seen_ids.move_to_end(session_id)
         if client_id in ids:
@@ -259,7 +362,7 @@ class TandemSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # CORS headers are Rasa's (sanic-cors, ``--cors``); the origin check is in ``connect``
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=self.client_manager())
         origins = set(self.allowed_origins())
         socketio_webhook = _SocketBlueprint(self, sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
@@ -308,7 +411,9 @@ class TandemSocketIOInput(SocketIOInput):
 
         @sio.on("disconnect", namespace=namespace)
         async def disconnect(sid: Text) -> None:
+            granted = self._granted.get(sid)
             self.forget(sid)
+            await self.release(sid, granted)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
@@ -316,7 +421,7 @@ class TandemSocketIOInput(SocketIOInput):
             if session_id is not None:
                 # decided after an await: another connection may have taken a new id meanwhile
                 proof = data.get("session_token") if isinstance(data, dict) else None
-                if not proof and self._holders(session_id) - {sid}:
+                if not proof and (self._holders(session_id) - {sid} or not await self.claim(sid, session_id)):
                     session_id, reason = None, "this conversation belongs to another connection"
             if session_id is None:
                 logger.info("socket.io %s refused a conversation: %s", sid, reason)
@@ -325,6 +430,7 @@ class TandemSocketIOInput(SocketIOInput):
             previous = self._granted.get(sid)
             if previous and previous != session_id:
                 sio.leave_room(sid, previous, namespace=namespace)
+                await self.release(sid, previous)
             token = self.grant(sid, session_id)
             sio.enter_room(sid, session_id, namespace=namespace)  # synchronous in python-socketio 5.9
             await sio.emit("session_token", {"session_id": session_id, "token": token}, room=sid, namespace=namespace)
@@ -345,7 +451,7 @@ class TandemSocketIOInput(SocketIOInput):
                 # far past the guard's polite limit: refused unread, like the REST channel's 413
                 return {"ok": False, "error": f"message must be text of at most {MAX_MESSAGE_CHARS} characters"}
             metadata = self.message_metadata(sid, data)
-            if not self.first_time(session_id, metadata.get("client_id")):
+            if not await self.first_time(session_id, metadata.get("client_id")):
                 return {"ok": True, "duplicate": True}
             output = TandemSocketIOOutput(sio, self.bot_message_evt)
             verdict = self.guard.check(session_id, text)

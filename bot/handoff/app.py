@@ -47,6 +47,7 @@ from aiohttp import web
 from bot.handoff.auth import AgentAuth, LoginThrottle
 from bot.handoff.broker import EventBrokerConsumer, consumer_for
 from bot.handoff.config import AgentAccount, HandoffConfig
+from bot.handoff.console_bus import hub_for
 from bot.handoff.cors import cors_middleware
 from bot.handoff.customer import setup_customer_routes
 from bot.handoff.errors import BadRequest, Conflict, Forbidden, HandoffError, NotFound, TooManyAttempts, Unauthorized
@@ -84,7 +85,7 @@ def create_app(settings: Settings, config: HandoffConfig | None = None, *, consu
     app = web.Application(middlewares=[cors, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[CONFIG] = config
-    app[HUB] = ConsoleHub()
+    app[HUB] = hub_for(settings.redis_url)  # shared through Redis in production (console_bus.py)
     app[TASKS] = []
     app[SHUTTING_DOWN] = asyncio.Event()
     app.cleanup_ctx.append(_resources)
@@ -114,9 +115,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     app[SERVICE] = HandoffService(store, rasa, app[HUB], profiles, config)
     app[CONSUMER] = consumer_for(app[SERVICE], settings, poll_interval_s=config.poll_interval_s)
+    await app[HUB].start()
     try:
         yield
     finally:
+        await app[HUB].stop()
         await app[SERVICE].cancel_away_timers()
         await app[CONSUMER].dispose()
         await profiles.close()
@@ -401,8 +404,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             await presence_task
         hub.remove(ws)
         if agent.name not in hub.online_agents():
-            if not request.app[SHUTTING_DOWN].is_set():  # a restart is not the agent going away
-                service.console_gone(agent.name)
+            # offline first: the away timer then reads whether another service has them since
             with contextlib.suppress(Exception):
                 await service.agent_seen(agent, online=False)
+            if not request.app[SHUTTING_DOWN].is_set() and agent.name not in hub.online_agents():
+                service.console_gone(agent.name)  # a restart is not the agent going away
     return ws

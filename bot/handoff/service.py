@@ -41,9 +41,11 @@ logger = logging.getLogger(__name__)
 Notify = Callable[[], Awaitable[None]]
 
 
-def may_see(agent: AgentAccount, conv: Conversation) -> bool:
+def may_see(agent: AgentAccount, conv: Any) -> bool:
     """What is an agent's: a conversation waiting (or left unassigned) in a queue they serve,
-    or one assigned to them, now or before; supervisors see every conversation."""
+    or one assigned to them, now or before; supervisors see every conversation. ``conv``: a
+    :class:`Conversation`, or anything with its ``topic`` and ``agent`` (an update from another
+    service, :class:`bot.handoff.console_bus.Audience`)."""
     if agent.supervisor:
         return True
     if conv.agent is not None:
@@ -52,10 +54,19 @@ def may_see(agent: AgentAccount, conv: Conversation) -> bool:
 
 
 class ConsoleHub:
-    """Connected agent consoles. Publishing never raises: a dead socket is dropped."""
+    """Connected agent consoles. Publishing never raises: a dead socket is dropped.
+
+    In-process: the consoles of this service only. Several services share their updates through
+    Redis (:class:`bot.handoff.console_bus.RedisConsoleHub`)."""
 
     def __init__(self) -> None:
         self._sockets: dict[web.WebSocketResponse, AgentAccount] = {}
+
+    async def start(self) -> None:
+        """Nothing to connect to in-process."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect in-process."""
 
     def add(self, ws: web.WebSocketResponse, agent: AgentAccount) -> None:
         self._sockets[ws] = agent
@@ -69,7 +80,7 @@ class ConsoleHub:
     def agents(self) -> list[AgentAccount]:
         return list({a.name: a for a in self._sockets.values()}.values())
 
-    async def publish(self, conv: Conversation, payload: dict[str, Any], *, also: Topic | None = None,
+    async def publish(self, conv: Any, payload: dict[str, Any], *, also: Topic | None = None,
                       withdraw: bool = False) -> None:
         """``payload`` to every console whose agent may see ``conv`` (:func:`may_see`); with
         ``withdraw``, the other agents of its queue (and of ``also``) hear only that it left
@@ -278,13 +289,21 @@ class HandoffService:
             timer.cancel()
 
     def console_gone(self, agent_name: str) -> None:
-        """The agent's last console closed: unless one comes back within ``agent_away_s``, their
-        assigned conversations go back to the queue (:meth:`agent_away`)."""
+        """The agent's last console on this service closed: unless one comes back within
+        ``agent_away_s``, here or on another handoff service (the presence every service
+        refreshes each heartbeat), their assigned conversations go back to the queue
+        (:meth:`agent_away`)."""
         self.console_back(agent_name)
 
         async def later() -> list[Conversation]:
             await asyncio.sleep(self.config.agent_away_s)
             if agent_name in self.hub.online_agents():
+                return []
+            async with self.store.begin() as conn:
+                elsewhere = await self.store.agent_online(conn, agent_name, self.config.presence_ttl_s)
+            if elsewhere:
+                logger.info("%s's console closed here but is open on another handoff service", agent_name)
+                self._away_timers.pop(agent_name, None)
                 return []
             self._away_timers.pop(agent_name, None)
             return await self.agent_away(agent_name)

@@ -607,6 +607,15 @@ class QueueStore:
         if result.rowcount == 0:
             await conn.execute(presence.insert().values(agent=agent, skills=skills_csv, last_seen=now, online=online))
 
+    async def agent_online(self, conn: AsyncConnection, agent: str, ttl_s: float) -> bool:
+        """Whether ``agent`` has a console on some handoff service: marked online and seen within
+        ``ttl_s`` (every service refreshes its consoles' agents each heartbeat)."""
+        since = utcnow() - timedelta(seconds=ttl_s)
+        row = (await conn.execute(
+            sa.select(presence.c.online).where(presence.c.agent == agent, presence.c.last_seen >= since)
+        )).first()
+        return bool(row is not None and row.online)
+
     async def agents_for(self, conn: AsyncConnection, topic: Topic, ttl_s: float) -> tuple[int, int]:
         """(agents online who serve ``topic``, how many of them are in a conversation now)."""
         since = utcnow() - timedelta(seconds=ttl_s)

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.handoff import texts
-from bot.handoff.app import create_app
+from bot.handoff.app import SERVICE, STORE, create_app
 from bot.vocabulary import Topic
 from tests.handoff.conftest import Handoff, RasaStandIn, handoff_request, make_config, make_settings
 
@@ -115,3 +115,27 @@ async def test_logging_out_puts_the_conversations_back_at_once(handoff: Handoff)
     detail = await (await handoff.client.get(f"/api/conversations/{mine_id}", headers=bob)).json()
     assert any("alice: logged out" in n["text"] for n in detail["notes"])
     assert waiting_id != mine_id and waiting_sender not in handoff.rasa.delivered
+
+
+async def test_a_console_open_on_another_handoff_service_keeps_its_conversations(handoff: Handoff) -> None:
+    """Several handoff services: alice's console here closes, but she has one on another service,
+    which refreshes her presence each heartbeat (done here as that service does it)."""
+    alice = await handoff.login("alice")
+    sender, conv_id = await request(handoff, alice)
+    ws = await handoff.client.ws_connect("/ws", params={"token": alice["Authorization"][7:]})
+    await ws.receive_json(timeout=5)
+    assert (await handoff.client.post(f"/api/conversations/{conv_id}/accept", headers=alice)).status == 200
+    store, service = handoff.app[STORE], handoff.app[SERVICE]
+    await ws.close()
+
+    async def marked_offline() -> bool:
+        async with store.begin() as conn:
+            return not await store.agent_online(conn, "alice", 60)
+
+    await handoff.until(marked_offline)
+    async with store.begin() as conn:  # the other service's heartbeat
+        await store.agent_seen(conn, "alice", service.config.agents["alice"].skills, online=True)
+    await asyncio.sleep(AWAY_S * 4)
+    convs = {c["id"]: c for c in await queue_of(handoff, alice)}
+    assert convs[conv_id]["status"] == "assigned" and convs[conv_id]["agent"] == "alice"
+    assert all("lost their connection" not in m["text"] for m in handoff.rasa.delivered.get(sender, []))

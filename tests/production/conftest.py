@@ -82,7 +82,7 @@ def redis_prefix() -> Iterator[str]:
 
 
 #: the agents of the replica stacks (TANDEM_AGENTS)
-AGENTS = {"alice": "replica-secret"}
+AGENTS = {"alice": "replica-secret", "bob": "replica-secret-2"}
 
 
 @contextlib.contextmanager
@@ -100,6 +100,8 @@ def production_services() -> Iterator[dict[str, str]]:
         "TANDEM_EVENT_EXCHANGE": f"tandem-t-{run}",
         "TANDEM_EVENT_QUEUE": f"tandem_t_{run}",
         "TANDEM_HANDOFF_SECRET": f"replica-test-{run}",
+        # every replica verifies the widget's signed identities with the same secret
+        "TANDEM_IDENTITY_SECRET": f"replica-identity-{run}",
         "TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in AGENTS.items()),
         "TANDEM_HANDOFF_POLL_S": "0.05",
         "RASA_TOKEN": "replica-token",

@@ -5,7 +5,9 @@ the trained model, sharing one database, one lock prefix and one queue of this r
 One conversation's messages alternate between the Rasa replicas; conversations run at once;
 every tracker is complete and ordered; a handoff requested through one replica is answered
 through the other; one replica killed mid-conversation leaves the other carrying on, nothing
-lost. (The tests run in file order: the last one kills replica A.)
+lost. A widget's socket on one replica hears the agent who answers through the other (socket.io
+through Redis), and agents' consoles on either handoff service hear every event (console updates
+through Redis). (The tests run in file order: the last one kills replica A.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 from bot.runner import Stack
 from tests.conftest import isolated_settings
 from tests.production.conftest import AGENTS, build_profiles, production_services
+from tests.widget.sio import WidgetClient
 
 pytestmark = pytest.mark.slow
 
@@ -194,6 +197,163 @@ async def test_handoff_through_one_replica_reply_through_the_other(replicas: dic
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_a_widget_on_one_replica_hears_an_agent_through_the_other(replicas: dict[str, Any]) -> None:
+    """socket.io through Redis: the customer's socket is on replica A; the agent works on handoff
+    service B, which sends through Rasa replica B's HTTP API (the agent's greeting, a reply, the
+    typing indicator). Each reaches the widget once."""
+    a, b = replicas["stacks"]["a"].settings, replicas["stacks"]["b"].settings
+    customer = await WidgetClient(a.rasa_url).connect()
+    try:
+        kind, session_id = await customer.request()
+        assert kind == "confirm"
+        assert (await customer.say("/contact_human_agent")) == {"ok": True}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            headers = await handoff_login(http, b.handoff_url)
+
+            async def queued() -> Any:
+                async with http.get(f"{b.handoff_url}/api/queue", headers=headers) as resp:
+                    return next((c for c in (await resp.json())["conversations"] if c["sender_id"] == session_id),
+                                None)
+
+            conv = await wait_for(queued)
+            customer.drain()
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/accept", headers=headers) as resp:
+                assert resp.status == 200, await resp.text()
+            greeting = await next_from(customer, lambda m: m.get("agent") == "alice")
+            assert greeting["text"]
+            reply = f"agent reply {uuid.uuid4().hex[:6]}"
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/reply", headers=headers,
+                                 json={"text": reply}) as resp:
+                assert resp.status == 200, await resp.text()
+            got = await next_from(customer, lambda m: m.get("text") == reply)
+            assert got.get("agent") == "alice"
+
+            async with http.post(f"{b.rasa_url}/webhooks/socketio/typing", params={"token": b.rasa_token},
+                                 json={"session_id": session_id, "typing": True, "agent": "alice"}) as resp:
+                assert resp.status == 200, await resp.text()
+            assert await asyncio.wait_for(customer.typing.get(), 30) == {"typing": True, "agent": "alice"}
+
+            await asyncio.sleep(1.5)  # anything sent twice would have arrived by now
+            assert [m for m in customer.drain() if m.get("text") == reply] == []
+            assert customer.typing.empty()
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/close", headers=headers,
+                                 json={"disposition": "resolved"}) as resp:
+                assert resp.status == 200, await resp.text()
+    finally:
+        await customer.close()
+
+
+async def test_conversation_ownership_holds_across_replicas(replicas: dict[str, Any]) -> None:
+    """A conversation with no messages yet, held on replica A, is refused to a connection on B
+    without its token and granted with it; a message resent to B after a reconnection (same
+    client id) is processed once."""
+    a, b = replicas["stacks"]["a"].settings, replicas["stacks"]["b"].settings
+    chosen = f"own-{uuid.uuid4().hex}"
+    first = await WidgetClient(a.rasa_url).connect()
+    other = await WidgetClient(b.rasa_url).connect()
+    try:
+        assert await first.request(chosen) == ("confirm", chosen)
+        assert (await other.request(chosen))[0] == "refused"
+        assert await other.request(chosen, first.session_token) == ("confirm", chosen)
+        ack = await first.say("hi", client_id="m-1")
+        assert ack == {"ok": True}
+        again = await other.say("hi", client_id="m-1")  # the widget resending after a drop
+        assert again == {"ok": True, "duplicate": True}
+        assert [kind for kind, _text in stored_events(replicas["db"], chosen) if kind == "user"] == ["user"]
+    finally:
+        await first.close()
+        await other.close()
+
+
+async def next_from(customer: WidgetClient, wanted: Any, timeout: float = 30) -> dict[str, Any]:
+    """The next message the widget receives that is ``wanted`` (the bot's replies to the
+    customer's own turn may still be arriving: they go through Redis, the ack does not)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await customer.expect(max(0.1, deadline - time.monotonic()))
+        if wanted(message):
+            return message
+
+
+class ConsoleFeed:
+    """One agent's console WebSocket on one handoff service, everything it hears kept in order."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, name: str) -> None:
+        self.http, self.url, self.name = http, url, name
+        self.heard: list[dict[str, Any]] = []
+        self.headers: dict[str, str] = {}
+
+    async def open(self) -> "ConsoleFeed":
+        async with self.http.post(f"{self.url}/api/login", json={"name": self.name, "password": AGENTS[self.name]}) as r:
+            assert r.status == 200, await r.text()
+            token = (await r.json())["token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.ws = await self.http.ws_connect(f"{self.url}/ws", params={"token": token})
+        self.reader = asyncio.create_task(self._read())
+        await wait_for(lambda: _async(any(e.get("type") == "snapshot" for e in self.heard)))
+        return self
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT and msg.data != "pong":
+                self.heard.append(msg.json())
+
+    def about(self, sender: str, conv_id: int | None = None) -> list[dict[str, Any]]:
+        out = []
+        for e in self.heard:
+            if e.get("type") == "conversation" and e["conversation"]["sender_id"] == sender:
+                out.append(e)
+            elif conv_id is not None and e.get("conversation_id") == conv_id:
+                out.append(e)
+        return out
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+
+
+async def test_consoles_on_either_handoff_service_hear_every_event(replicas: dict[str, Any]) -> None:
+    """Console updates through Redis: alice's console is on handoff service A, bob's on B. A new
+    request, a customer's message and bob taking the conversation reach both, whichever service
+    applied them (the intake and bob's accept are B's, the broker events the consuming one's)."""
+    a, b = replicas["stacks"]["a"].settings, replicas["stacks"]["b"].settings
+    sender = f"cons-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        alice = await ConsoleFeed(http, a.handoff_url, "alice").open()
+        bob = await ConsoleFeed(http, b.handoff_url, "bob").open()
+        try:
+            await say(http, b.rasa_url, sender, "/contact_human_agent")  # announced to service B
+
+            def waiting(feed: ConsoleFeed) -> Any:
+                return next((e["conversation"] for e in feed.about(sender)
+                             if e["conversation"]["status"] == "waiting"), None)
+
+            conv = await wait_for(lambda: _async(waiting(alice)))
+            await wait_for(lambda: _async(waiting(bob)))
+            line = f"my parcel {uuid.uuid4().hex[:6]}"
+            await say(http, a.rasa_url, sender, line)
+
+            def heard_line(feed: ConsoleFeed) -> bool:
+                return any(e.get("type") == "message" and e["message"]["text"] == line
+                           for e in feed.about(sender, conv["id"]))
+
+            await wait_for(lambda: _async(heard_line(alice) and heard_line(bob)))
+            for feed in (alice, bob):  # once each
+                assert len([e for e in feed.about(sender, conv["id"])
+                            if e.get("type") == "message" and e["message"]["text"] == line]) == 1
+
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/accept", headers=bob.headers) as r:
+                assert r.status == 200, await r.text()
+            await wait_for(lambda: _async(any(e.get("type") == "withdrawn" for e in alice.about(sender, conv["id"]))))
+            await wait_for(lambda: _async(any(e["conversation"]["agent"] == "bob" for e in bob.about(sender))))
+            async with http.post(f"{b.handoff_url}/api/conversations/{conv['id']}/close", headers=bob.headers,
+                                 json={"disposition": "resolved"}) as r:
+                assert r.status == 200, await r.text()
+        finally:
+            await alice.close()
+            await bob.close()
 
 
 async def test_a_killed_replica_loses_nothing(replicas: dict[str, Any]) -> None:

@@ -227,6 +227,8 @@ function onEvent(msg) {
       state.selected = null;
       $("detail-body").hidden = true; delete $("detail-body").dataset.id; $("detail-placeholder").hidden = false;
     }
+  } else if (msg.type === "resync") {  // the service missed updates from the others: catch up
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send("snapshot");
   } else if (msg.type === "message") {
     if (msg.conversation_id === state.selected) loadSelected();
     else if (msg.message.kind === "customer" && state.convs.has(msg.conversation_id)) {
