@@ -383,7 +383,8 @@ def cmd_shell(args: argparse.Namespace) -> int:
 def cmd_conversation_test(args: argparse.Namespace) -> int:
     """Run the conversation tests (``tests/conversations/test_*.yml``) with the real action server.
 
-    Any story whose predicted actions or intents differ fails the run; the
+    Every user message is parsed by the model (``--e2e``) and any story whose understood
+    intents or entities, or predicted actions, differ fails the run; the
     failed stories are written to ``results/failed_test_stories.yml``.
     """
     import tempfile
@@ -401,7 +402,10 @@ def cmd_conversation_test(args: argparse.Namespace) -> int:
                 [_bin("rasa"), "test", "core", "--model", str(model),
                  "--stories", str(ROOT / "tests" / "conversations"),
                  "--endpoints", str(ROOT / "endpoints.yml"),
-                 "--out", str(ROOT / "results"), "--fail-on-prediction-errors"],
+                 "--out", str(ROOT / "results"), "--fail-on-prediction-errors",
+                 # --e2e: every user message goes through the model, so a story also checks the
+                 # intent and entities understood in that place of the conversation
+                 "--e2e"],
                 cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp}, umask=PRIVATE_UMASK,
             )
 
