@@ -311,7 +311,7 @@ def _build_widget() -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import ensure_model
 
-    print(ensure_model(force=args.force))
+    print(ensure_model(force=args.force, validate=not args.skip_validation))
     return 0
 
 
@@ -431,6 +431,8 @@ def _prepare_demo_data(settings: Settings, quiet: bool = False) -> None:
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser("train", help="train the assistant if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if a model for these inputs exists")
+    train.add_argument("--skip-validation", action="store_true",
+                       help="skip Rasa's data validation (after `python -m bot validate`, which is stricter)")
     train.set_defaults(func=cmd_train)
 
     run = subparsers.add_parser("run", help="start the action server, Rasa and the handoff service")

@@ -90,12 +90,16 @@ def model_path(root: Path = ROOT, models_dir: Path | None = None) -> Path:
     return models_dir / f"{MODEL_PREFIX}{model_fingerprint(root)}.tar.gz"
 
 
-def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool = False) -> Path:
+def ensure_model(
+    root: Path = ROOT, models_dir: Path | None = None, force: bool = False, validate: bool = True
+) -> Path:
     """Return the model for the current inputs, training it first if it does not exist.
 
     Training runs ``rasa train`` in a child process (TensorFlow keeps memory and
     threads alive in the process that trained), writing atomically: a crashed
-    training leaves no half-written model under the final name.
+    training leaves no half-written model under the final name. ``validate=False``
+    skips Rasa's data validation (a third of an NLU-only retraining) for callers
+    that have just run ``python -m bot validate``, which is stricter.
     """
     target = model_path(root, models_dir)
     if target.exists() and not force:
@@ -114,6 +118,8 @@ def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool 
     ]
     if force:
         cmd.append("--force")  # retrain every component, the cache is not consulted
+    if not validate:
+        cmd.append("--skip-validation")
     cache = cache_dir(root)
     cache.mkdir(parents=True, exist_ok=True)
     os.utime(cache)  # the newest cache folders are the ones kept
@@ -133,7 +139,7 @@ def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(ensure_model(force="--force" in sys.argv))
+    print(ensure_model(force="--force" in sys.argv, validate="--skip-validation" not in sys.argv))
     return 0
 
 
