@@ -388,7 +388,7 @@ def _build_widget() -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import ensure_model
 
-    print(ensure_model(force=args.force))
+    print(ensure_model(force=args.force, validate=not args.skip_validation))
     return 0
 
 
@@ -463,7 +463,8 @@ def cmd_shell(args: argparse.Namespace) -> int:
 def cmd_conversation_test(args: argparse.Namespace) -> int:
     """Run the conversation tests (``tests/conversations/test_*.yml``) with the real action server.
 
-    Any story whose predicted actions or intents differ fails the run; the
+    Every user message is parsed by the model (``--e2e``) and any story whose understood
+    intents or entities, or predicted actions, differ fails the run; the
     failed stories are written to ``results/failed_test_stories.yml``.
     """
     import tempfile
@@ -481,7 +482,10 @@ def cmd_conversation_test(args: argparse.Namespace) -> int:
                 [_bin("rasa"), "test", "core", "--model", str(model),
                  "--stories", str(ROOT / "tests" / "conversations"),
                  "--endpoints", str(ROOT / "endpoints.yml"),
-                 "--out", str(ROOT / "results"), "--fail-on-prediction-errors"],
+                 "--out", str(ROOT / "results"), "--fail-on-prediction-errors",
+                 # --e2e: every user message goes through the model, so a story also checks the
+                 # intent and entities understood in that place of the conversation
+                 "--e2e"],
                 cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp}, umask=PRIVATE_UMASK,
             )
 
@@ -507,6 +511,8 @@ def _prepare_demo_data(settings: Settings, quiet: bool = False) -> None:
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser("train", help="train the assistant if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if a model for these inputs exists")
+    train.add_argument("--skip-validation", action="store_true",
+                       help="skip Rasa's data validation (after `python -m bot validate`, which is stricter)")
     train.set_defaults(func=cmd_train)
 
     run = subparsers.add_parser("run", help="start the action server, Rasa and the handoff service")

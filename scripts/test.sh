@@ -13,7 +13,7 @@ echo "== data validation (rasa data validate, warnings are errors)"
 $PY -m bot validate
 
 echo "== model"
-TANDEM_MODEL=$($PY -m bot train | tail -n 1)
+TANDEM_MODEL=$($PY -m bot train --skip-validation | tail -n 1)  # validated just above
 export TANDEM_MODEL
 echo "$TANDEM_MODEL"
 

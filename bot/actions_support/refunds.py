@@ -108,6 +108,15 @@ async def confirm_refund(ctx: Context, pending: Mapping[str, Any]) -> Reply:
 def _report_refund(ctx: Context, order: Order, reply: Reply) -> Reply:
     profile = ctx.profile
     refunds = sorted(profile.refunds_for(order.order_id), key=lambda r: r.requested_at) if profile else []
+    cancelling = _open_cancellation(profile, order.order_id) if profile and not refunds else None
+    if cancelling is not None:
+        # "when do I get my money back?" right after a cancellation: the refund is its next step
+        reply.say("utter_refund_follows_cancellation", order_id=order.order_id, reference=cancelling.reference)
+        variant = str(cancelling.details.get("variant") or "before_dispatch")
+        reply.add_statement(ctx.statement(
+            Case("order_cancellation", variant, "requested", cancelling.created_at, {"order_id": order.order_id})
+        ))
+        return reply
     if not refunds:
         reply.say("utter_refund_not_seen_yet", order_id=order.order_id)
         reply.add_statement(ctx.statement(Case("return", None, "received", None, {"order_id": order.order_id})))
@@ -133,6 +142,14 @@ def _report_refund(ctx: Context, order: Order, reply: Reply) -> Reply:
         reply.say(with_known("utter_refund_paid", facts, "amount", "paid"), **facts)
     reply.add_statement(ctx.statement(case))
     return reply
+
+
+def _open_cancellation(profile: Any, order_id: str) -> Any:
+    """The open cancellation request the bot recorded for ``order_id``, newest first, if any."""
+    open_requests = [
+        r for r in profile.open_requests() if r.kind == "order_cancellation" and r.order_id == order_id
+    ]
+    return max(open_requests, key=lambda r: r.created_at) if open_requests else None
 
 
 def track_refund(ctx: Context) -> Reply:

@@ -74,7 +74,12 @@ def sentence_blocks(message: Message) -> dict[str, sp.csr_matrix]:
             and features.is_sparse()
         ):
             blocks[str(features.origin)].append(features.features)
-    return {origin: sp.csr_matrix(sp.hstack(parts)) for origin, parts in sorted(blocks.items())}
+    # one part per featurizer is the rule: scipy's hstack of a single block costs more than
+    # the rest of training's feature plumbing together (bench/nlu/REPORT.md, retraining)
+    return {
+        origin: sp.csr_matrix(parts[0]) if len(parts) == 1 else sp.csr_matrix(sp.hstack(parts))
+        for origin, parts in sorted(blocks.items())
+    }
 
 
 class FeatureTransform:

@@ -36,3 +36,19 @@ def test_model_path_names_the_fingerprint(tmp_path: Path) -> None:
     path = model_path(tmp_path)
     assert path.parent == tmp_path / "models"
     assert path.name == f"tandem-{model_fingerprint(tmp_path)}.tar.gz"
+
+
+def test_the_training_cache_follows_our_code_not_the_data(tmp_path: Path) -> None:
+    """Rasa re-uses cached components when only data changed (an NLU-only change keeps the
+    dialogue policies); a change to our components' code starts an empty cache."""
+    from bot.training import cache_dir
+
+    _copy_inputs(tmp_path)
+    before = cache_dir(tmp_path)
+    assert before.parent == tmp_path / ".rasa"
+    nlu = next((tmp_path / "data" / "nlu").glob("*.yml"))
+    nlu.write_text(nlu.read_text() + "\n")
+    assert cache_dir(tmp_path) == before
+    code = tmp_path / "bot" / "nlu" / "linear_classifier.py"
+    code.write_text(code.read_text() + "\n# changed\n")
+    assert cache_dir(tmp_path) != before
