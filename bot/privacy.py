@@ -20,6 +20,7 @@ import json
 import logging
 import sys
 import time
+from datetime import timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,7 +82,8 @@ async def pending(settings: Settings, idle_s: float) -> list[str]:
     repo = ProfileRepository.from_url(settings.profile_db_url)
     try:
         async with repo.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(tp_event.c.customer_id, tp_event.c.conversation_id).where(
+            rows = (await conn.execute(sa.select(tp_event.c.customer_id, tp_event.c.conversation_id,
+                                                 tp_event.c.created_at).where(
                 tp_event.c.type == "erasure_request", sa.or_(tp_event.c.status.is_(None), tp_event.c.status != "done"),
             ))).all()
     finally:
@@ -101,8 +103,14 @@ async def pending(settings: Settings, idle_s: float) -> list[str]:
         tracker.dispose()
     now = time.time()
     due = []
-    for customer_id, sender in rows:
-        if sender and (sender in open_senders or now - last_event.get(sender, 0.0) < idle_s):
+    for customer_id, sender, requested_at in rows:
+        # the request is written by an action in the middle of a turn, and the turn's events reach the
+        # tracker store only when it ends: until an event as late as the request is stored, the turn is
+        # still in flight (erasing then would let Rasa write the whole tracker back), and only then
+        # does the quiet time start
+        requested = requested_at.replace(tzinfo=timezone.utc).timestamp() if requested_at else 0.0
+        last = last_event.get(sender) if sender else None
+        if sender in open_senders or (last is not None and (last < requested or now - max(last, requested) < idle_s)):
             continue  # still talking to us: the erasure waits until the conversation has ended
         due.append(customer_id)
     return sorted(set(due))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,10 @@ def test_forget_me_leaves_nothing_but_the_invoice_the_law_keeps(
     assert hannah != bob
 
     async def record() -> None:
-        repo = ProfileRepository.from_url(stores["profile"])
+        # two hours ago, before her conversation's last stored event (an hour ago): a request newer
+        # than every stored event belongs to a turn still in flight (the next test)
+        two_hours_ago = datetime.utcnow().replace(microsecond=0) - timedelta(hours=2)
+        repo = ProfileRepository.from_url(stores["profile"], clock=lambda: two_hours_ago)
         try:
             await repo.record_conversation(hannah, HANNAH["web"], "socketio")
             await repo.record_request(hannah, "order_cancellation", order_id=OLD_ORDER, conversation_id=HANNAH["web"])
@@ -203,3 +207,24 @@ def test_an_erasure_waits_until_the_conversation_has_ended(stores: dict[str, str
     assert main(["privacy", "run", "--idle-minutes", "120"]) == 0
     assert '"erased": []' in capsys.readouterr().out
     assert main(["privacy", "erase", "nobody-at-all"]) == 1
+
+
+def test_an_erasure_waits_for_the_turn_that_recorded_it(stores: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """``action_forget_me`` records the request in the middle of a turn, and Rasa stores the turn's
+    events only when it ends. A run in between, seeing only the conversation's earlier events (an
+    hour old, long past the quiet time), used to erase the tracker; then Rasa wrote the whole
+    conversation back (seen on a loaded machine). A request newer than every stored event waits."""
+    links = build_store(stores["profile"].replace("+aiosqlite", ""), **silo_rows())
+    hannah = links[("crm", 1)]
+
+    async def record() -> None:
+        repo = ProfileRepository.from_url(stores["profile"])  # now: her turn is still being handled
+        try:
+            await repo.request_erasure(hannah, HANNAH["sender"])
+        finally:
+            await repo.close()
+
+    asyncio.run(record())
+    rasa_stores(stores["tracker"], stores["broker"])  # what is stored of her: an hour old
+    assert main(["privacy", "run", "--idle-minutes", "30"]) == 0
+    assert '"erased": []' in capsys.readouterr().out

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 #: how often the runner's erasure job runs here, and how long a conversation must be quiet first
 ERASURE_EVERY_S = "2"
-ERASURE_IDLE_S = "3"
+ERASURE_IDLE_S = "10"
 
 
 @pytest.fixture(scope="module")
