@@ -213,7 +213,15 @@ class Console:
         return self.by_id(button_id).is_enabled()
 
     def buttons(self) -> dict[str, bool]:
-        return {b: self.enabled(b) for b in ("accept", "send", "add-note", "transfer", "handback", "close")}
+        """Which buttons are enabled, read in one script call (one consistent moment of the page)."""
+        ids = ["accept", "send", "add-note", "transfer", "handback", "close"]
+        return self.driver.execute_script(
+            "return Object.fromEntries(arguments[0].map((id) => [id, !document.getElementById(id).disabled]));", ids)
+
+    def wait_buttons(self, ready: Callable[[dict[str, bool]], bool], what: str) -> dict[str, bool]:
+        """The buttons once ``ready`` holds: after an action the page re-enables them only when the
+        server has answered the request, which can come after the WebSocket's news of the change."""
+        return self.wait(lambda d: (lambda b: b if ready(b) else False)(self.buttons()), what)
 
     def click(self, button_id: str) -> None:
         self.wait(lambda d: self.enabled(button_id), f"the {button_id} button enabled")
@@ -350,8 +358,8 @@ async def test_an_agent_serves_a_customer_in_the_console(
         await amelia.expect("this is Alice")
         await ui(alice.wait_status, "assigned (alice)")
         lines = await ui(alice.wait_transcript, lambda ls: count(ls, "agent", "this is Alice") >= 1, "with the greeting")
-        buttons = await ui(alice.buttons)
-        assert not buttons["accept"] and buttons["send"] and buttons["handback"] and buttons["close"], buttons
+        await ui(alice.wait_buttons, lambda b: not b["accept"] and b["send"] and b["handback"] and b["close"],
+                 "send, hand back and close enabled for the conversation alice accepted")
         assert (await oracle.conversation(cid))["agent"] == "alice"
 
         # 3. a reply reaches the customer's socket and the transcript
