@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "handoff"))
 
 import bench_latency  # noqa: E402
+from load_model import add_load_arguments, agent_accounts, stack_env  # noqa: E402
 
 from bot.runner import Stack  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
@@ -45,11 +46,10 @@ def cpu_s(pid: int) -> float:
 
 
 def one_run(args: argparse.Namespace, model: Path, consume: bool) -> dict[str, Any]:
-    agents = [(f"agent{i:02d}", f"pw-{i:02d}") for i in range(args.agents)]
+    agents = agent_accounts(args.agents)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-cpu-") as tmp:
         settings = isolated_settings(Path(tmp))
-        extra = {"TANDEM_VAR_DIR": tmp, "TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in agents),
-                 "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600", "TANDEM_INSIGHTS_CONSUME": "1" if consume else "0",
+        extra = {**stack_env(tmp, agents), "TANDEM_INSIGHTS_CONSUME": "1" if consume else "0",
                  "TANDEM_INSIGHTS_DEMO": "0"}
         with Stack(settings, model, extra_env=extra) as stack:
             process = stack.services["handoff"].process
@@ -81,14 +81,7 @@ def _count(path: Path, table: str) -> int | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="pairs of runs (off, on)")
-    parser.add_argument("--customers", type=int, default=100)
-    parser.add_argument("--agents", type=int, default=20)
-    parser.add_argument("--arrival-rate", type=float, default=1.0)
-    parser.add_argument("--talk-seconds", type=float, default=40.0)
-    parser.add_argument("--latecomers", type=int, default=20)
-    parser.add_argument("--late-rate", type=float, default=0.5)
-    parser.add_argument("--message-interval", type=float, default=20.0)
-    parser.add_argument("--seed", type=int, default=7)
+    add_load_arguments(parser)
     parser.add_argument("--stress", action="store_true", help="also the two bursts (stress, not the load model)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "insights_cpu.json")
     args = parser.parse_args()
