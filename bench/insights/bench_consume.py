@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -152,7 +153,7 @@ async def steady(args: argparse.Namespace) -> dict[str, object]:
                                 quiet_every_s=IN_SERVICE["quiet_every_s"], ticker=lambda: clock[0])
         await create_schema(consumer.engine)
         await consumer.run_once()
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not wall
         busy, idle = [], []
         for _ in range(args.steady):
             load.five_seconds()
@@ -172,7 +173,7 @@ async def steady(args: argparse.Namespace) -> dict[str, object]:
         src.dispose()
     if profile:
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
         print(out.getvalue())
     return {
         "passes": args.steady, "pace": IN_SERVICE, "busy_pass_cpu_ms_median": round(statistics.median(busy), 2),

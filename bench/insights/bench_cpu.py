@@ -9,6 +9,13 @@ the difference over the service's CPU without it. With the consumer on, the hand
 (``ins_handoff``) show it kept up with the load.
 
     .venv/bin/python bench/insights/bench_cpu.py [--rounds 1] [--talk-seconds 40]
+    .venv/bin/python bench/insights/bench_cpu.py --beside [--rounds 1]
+
+On a machine shared with other work the service's own CPU for the same load varies by more than
+the consumer costs (two runs without it differed by 20%). ``--beside`` measures within one run
+instead: the consumer off in the service and run, at the service's pace, as a process of its own
+(``python -m bot insights consume --follow``), the two processes' CPU times read over the same
+load; the same work as in the service, minus nothing but sharing its event loop.
 
 Results are printed and written to ``bench/out/insights_cpu.json`` (not committed).
 """
@@ -19,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,25 +53,43 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def one_run(args: argparse.Namespace, model: Path, consume: bool) -> dict[str, Any]:
+def one_run(args: argparse.Namespace, model: Path, consume: bool | str) -> dict[str, Any]:
+    """``consume``: False (off), True (in the service, as shipped) or ``"beside"``: off in the
+    service, and ``python -m bot insights consume --follow`` (the same consumer at the same pace)
+    as a process of its own, whose CPU time is the consumer's alone."""
     agents = agent_accounts(args.agents)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-cpu-") as tmp:
         settings = isolated_settings(Path(tmp))
-        extra = {**stack_env(tmp, agents), "TANDEM_INSIGHTS_CONSUME": "1" if consume else "0",
+        extra = {**stack_env(tmp, agents), "TANDEM_INSIGHTS_CONSUME": "1" if consume is True else "0",
                  "TANDEM_INSIGHTS_DEMO": "0"}
         with Stack(settings, model, extra_env=extra) as stack:
             process = stack.services["handoff"].process
             assert process is not None
-            time.sleep(6)  # the consumer's first pass (schema, an empty broker) is start-up, not load
-            cpu0, wall0 = cpu_s(process.pid), time.monotonic()
-            latency = asyncio.run(bench_latency.run(args, settings, agents))
-            time.sleep(6)  # one more consumer pass reads the load's last events
-            cpu1, wall1 = cpu_s(process.pid), time.monotonic()
+            beside = None
+            if consume == "beside":
+                beside = subprocess.Popen([sys.executable, "-m", "bot", "insights", "consume", "--follow"],
+                                          cwd=ROOT, env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                time.sleep(6 if beside is None else 20)  # start-up (imports, schema, a first pass) is not load
+                cpu0, wall0 = cpu_s(process.pid), time.monotonic()
+                own0 = cpu_s(beside.pid) if beside else 0.0
+                latency = asyncio.run(bench_latency.run(args, settings, agents))
+                time.sleep(6)  # one more consumer pass reads the load's last events
+                cpu1, wall1 = cpu_s(process.pid), time.monotonic()
+                own1 = cpu_s(beside.pid) if beside else 0.0
+            finally:
+                if beside is not None:
+                    beside.terminate()
+                    beside.wait(timeout=30)
             events = _count(Path(tmp) / "events.db", "events")
             handoffs = _count(Path(tmp) / "insights.db", "ins_handoff")
-        return {"consumer": consume, "service_cpu_s": round(cpu1 - cpu0, 2), "wall_s": round(wall1 - wall0, 1),
-                "broker_events": events, "insights_handoffs": handoffs, "load_avg_1m": round(os.getloadavg()[0], 2),
-                "customer_message_to_console": latency.get("conversations", {}).get("customer_message_to_console")}
+        run = {"consumer": consume, "service_cpu_s": round(cpu1 - cpu0, 2), "wall_s": round(wall1 - wall0, 1),
+               "broker_events": events, "insights_handoffs": handoffs, "load_avg_1m": round(os.getloadavg()[0], 2),
+               "customer_message_to_console": latency.get("conversations", {}).get("customer_message_to_console")}
+        if beside is not None:
+            run["consumer_process_cpu_s"] = round(own1 - own0, 2)
+            run["consumer_share_percent"] = round(100 * (own1 - own0) / (cpu1 - cpu0), 1)
+        return run
 
 
 def _count(path: Path, table: str) -> int | None:
@@ -81,6 +107,8 @@ def _count(path: Path, table: str) -> int | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="pairs of runs (off, on)")
+    parser.add_argument("--beside", action="store_true",
+                        help="instead: runs with the consumer as a process of its own, its CPU beside the service's")
     add_load_arguments(parser)
     parser.add_argument("--stress", action="store_true", help="also the two bursts (stress, not the load model)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "insights_cpu.json")
@@ -88,6 +116,19 @@ def main() -> int:
     given = os.environ.get("TANDEM_MODEL")
     model = Path(given) if given else ensure_model()
     runs = []
+    if args.beside:
+        for _ in range(args.rounds):
+            runs.append(one_run(args, model, "beside"))
+            print(json.dumps(runs[-1]), flush=True)
+        service = sum(r["service_cpu_s"] for r in runs)
+        own = sum(r["consumer_process_cpu_s"] for r in runs)
+        results = {"runs": runs, "service_cpu_s": round(service, 2), "consumer_cpu_s": round(own, 2),
+                   "consumer_share_percent": round(100 * own / service, 1) if service else None,
+                   "machine": {"cpus": os.cpu_count(), "load_avg_1m_after": round(os.getloadavg()[0], 2)}}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_name("insights_cpu_beside.json").write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results, indent=2))
+        return 0
     for _ in range(args.rounds):
         for consume in (False, True):
             runs.append(one_run(args, model, consume))

@@ -142,6 +142,11 @@ async def mark_days(conn: AsyncConnection, days: Iterable[date]) -> None:
 # -- loading and storing facts ------------------------------------------------------------------
 
 
+#: one statement each, the values as parameters: compiled once, not one statement built per row
+_CONV_INSERT = t.conversation.insert()
+_HANDOFF_INSERT = t.handoff.insert()
+
+
 def _conv_from_row(row: Any) -> ConversationFact:
     return ConversationFact(
         id=row.id, sender_id=row.sender_id, started_at=row.started_at, last_event_at=row.last_event_at,
@@ -223,7 +228,7 @@ async def save_fold(conn: AsyncConnection, fold: Fold) -> None:
     updates = []
     for conv in fold.touched:
         if conv.id is None:
-            conv.id = (await conn.execute(t.conversation.insert().values(**_conv_values(conv)))).inserted_primary_key[0]
+            conv.id = (await conn.execute(_CONV_INSERT, _conv_values(conv))).inserted_primary_key[0]
         elif conv.changed:
             updates.append({"_id": conv.id, **_conv_values(conv)})
     await _update_many(conn, t.conversation, updates)
@@ -247,7 +252,7 @@ async def save_fold(conn: AsyncConnection, fold: Fold) -> None:
             h.id = stored.id
             days.add(stored.day)
         if h.id is None:
-            h.id = (await conn.execute(t.handoff.insert().values(**_handoff_values(h)))).inserted_primary_key[0]
+            h.id = (await conn.execute(_HANDOFF_INSERT, _handoff_values(h))).inserted_primary_key[0]
         else:
             updates.append({"_id": h.id, **_handoff_values(h)})
         days.add(h.day)
@@ -549,7 +554,7 @@ class InsightsConsumer:
             before = _handoff_values(h)
             _apply_queue_state(h, row, replies.get(row.id))
             if h.id is None:
-                h.id = (await conn.execute(t.handoff.insert().values(**_handoff_values(h)))).inserted_primary_key[0]
+                h.id = (await conn.execute(_HANDOFF_INSERT, _handoff_values(h))).inserted_primary_key[0]
             elif _handoff_values(h) != before:
                 updates.append({"_id": h.id, **_handoff_values(h)})
             else:
