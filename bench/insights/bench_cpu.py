@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "bench" / "handoff"))
 import bench_latency  # noqa: E402
 from load_model import add_load_arguments, agent_accounts, stack_env  # noqa: E402
 
+from bot.insights.consumer import IN_SERVICE  # noqa: E402
 from bot.runner import Stack  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
 from tests.conftest import isolated_settings  # noqa: E402
@@ -65,30 +66,37 @@ def one_run(args: argparse.Namespace, model: Path, consume: bool | str) -> dict[
         with Stack(settings, model, extra_env=extra) as stack:
             process = stack.services["handoff"].process
             assert process is not None
-            beside = None
+            beside: dict[float, subprocess.Popen[bytes]] = {}
             if consume == "beside":
-                beside = subprocess.Popen([sys.executable, "-m", "bot", "insights", "consume", "--follow"],
-                                          cwd=ROOT, env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for interval in args.intervals:  # each into a database of its own, from the same sources
+                    env = {**stack.env, "TANDEM_INSIGHTS_DB_URL": f"sqlite+aiosqlite:///{tmp}/insights-{interval:g}s.db"}
+                    beside[interval] = subprocess.Popen(
+                        [sys.executable, "-m", "bot", "insights", "consume", "--follow", "--interval", str(interval)],
+                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                time.sleep(6 if beside is None else 20)  # start-up (imports, schema, a first pass) is not load
+                time.sleep(20 if beside else 6)  # start-up (imports, schema, a first pass) is not load
                 cpu0, wall0 = cpu_s(process.pid), time.monotonic()
-                own0 = cpu_s(beside.pid) if beside else 0.0
+                own0 = {i: cpu_s(p.pid) for i, p in beside.items()}
                 latency = asyncio.run(bench_latency.run(args, settings, agents))
-                time.sleep(6)  # one more consumer pass reads the load's last events
+                # one more pass reads the load's last events
+                time.sleep(max([6.0, *(i + 1 for i in beside), IN_SERVICE["interval_s"] + 1 if consume is True else 0]))
                 cpu1, wall1 = cpu_s(process.pid), time.monotonic()
-                own1 = cpu_s(beside.pid) if beside else 0.0
+                own1 = {i: cpu_s(p.pid) for i, p in beside.items()}
             finally:
-                if beside is not None:
-                    beside.terminate()
-                    beside.wait(timeout=30)
+                for p in beside.values():
+                    p.terminate()
+                    p.wait(timeout=30)
             events = _count(Path(tmp) / "events.db", "events")
             handoffs = _count(Path(tmp) / "insights.db", "ins_handoff")
+            if beside:
+                handoffs = {f"{i:g}s": _count(Path(tmp) / f"insights-{i:g}s.db", "ins_handoff") for i in beside}
         run = {"consumer": consume, "service_cpu_s": round(cpu1 - cpu0, 2), "wall_s": round(wall1 - wall0, 1),
                "broker_events": events, "insights_handoffs": handoffs, "load_avg_1m": round(os.getloadavg()[0], 2),
                "customer_message_to_console": latency.get("conversations", {}).get("customer_message_to_console")}
-        if beside is not None:
-            run["consumer_process_cpu_s"] = round(own1 - own0, 2)
-            run["consumer_share_percent"] = round(100 * (own1 - own0) / (cpu1 - cpu0), 1)
+        if beside:
+            run["consumer_process_cpu_s"] = {f"{i:g}s": round(own1[i] - own0[i], 2) for i in beside}
+            run["consumer_share_percent"] = {f"{i:g}s": round(100 * (own1[i] - own0[i]) / (cpu1 - cpu0), 1)
+                                             for i in beside}
         return run
 
 
@@ -109,6 +117,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="pairs of runs (off, on)")
     parser.add_argument("--beside", action="store_true",
                         help="instead: runs with the consumer as a process of its own, its CPU beside the service's")
+    parser.add_argument("--intervals", type=lambda v: [float(x) for x in v.split(",")],
+                        default=[IN_SERVICE["interval_s"]],
+                        help="with --beside: one consumer process per pass interval, e.g. 5,15")
     add_load_arguments(parser)
     parser.add_argument("--stress", action="store_true", help="also the two bursts (stress, not the load model)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "insights_cpu.json")
@@ -121,9 +132,9 @@ def main() -> int:
             runs.append(one_run(args, model, "beside"))
             print(json.dumps(runs[-1]), flush=True)
         service = sum(r["service_cpu_s"] for r in runs)
-        own = sum(r["consumer_process_cpu_s"] for r in runs)
-        results = {"runs": runs, "service_cpu_s": round(service, 2), "consumer_cpu_s": round(own, 2),
-                   "consumer_share_percent": round(100 * own / service, 1) if service else None,
+        own = {k: sum(r["consumer_process_cpu_s"][k] for r in runs) for k in runs[0]["consumer_process_cpu_s"]}
+        results = {"runs": runs, "service_cpu_s": round(service, 2), "consumer_cpu_s": own,
+                   "consumer_share_percent": {k: round(100 * v / service, 1) for k, v in own.items()} if service else None,
                    "machine": {"cpus": os.cpu_count(), "load_avg_1m_after": round(os.getloadavg()[0], 2)}}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.with_name("insights_cpu_beside.json").write_text(json.dumps(results, indent=2) + "\n")

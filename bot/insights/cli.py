@@ -33,8 +33,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
     consume = sub.add_parser("consume", help="fill the reporting tables from the broker, queue and requests")
     consume.add_argument("--follow", action="store_true", help="keep polling until interrupted")
-    consume.add_argument("--interval", type=float, default=5.0,
-                         help="seconds between polls with --follow (default 5, as in the handoff service)")
+    consume.add_argument("--interval", type=float, default=15.0,
+                         help="seconds between polls with --follow (default 15, as in the handoff service)")
     consume.set_defaults(func=_consume)
 
     report = sub.add_parser("report", help="print the figures and write the plots under reports/")

@@ -77,10 +77,12 @@ profile_requests = sa.Table(
 )
 
 BROKER, QUEUE, REQUESTS = "rasa_events", "handoff_queue", "process_requests"
-#: how the handoff service runs its consumer, beside its own work: a pass every 5 s, roll-ups once
-#: a minute (a report rolls up what is left before it reads), the went-quiet sweep every 30 s
-#: (its unit is 10 minutes of silence)
-IN_SERVICE = {"interval_s": 5.0, "roll_up_every_s": 60.0, "quiet_every_s": 30.0}
+#: how the handoff service runs its consumer, beside its own work: a pass every 15 s (a busy pass
+#: costs about the same whatever its length, so under load fewer passes cost less: at the handoff
+#: benchmark's load 4% of the service's CPU, 7% with a pass every 5 s; bench/insights/REPORT.md),
+#: roll-ups once a minute (a report rolls up what is left before it reads), the went-quiet sweep
+#: every 30 s (its unit is 10 minutes of silence)
+IN_SERVICE = {"interval_s": 15.0, "roll_up_every_s": 60.0, "quiet_every_s": 30.0}
 #: the went-quiet sweep's lock row in ``ins_cursor`` (its position is unused)
 QUIET = "quiet_sweep"
 #: events that can change a report; the rest only move the cursor (cheap substring test first)

@@ -16,7 +16,7 @@ unset), ``alice`` is the supervisor; unset with real agents, nobody is (a warnin
                                       "intent": ".."}``
 ====================================  ==============================================================
 
-The service also runs the insights consumer every few seconds (``TANDEM_INSIGHTS_CONSUME=0``
+The service also runs the insights consumer every 15 s (``TANDEM_INSIGHTS_CONSUME=0``
 turns that off, e.g. when ``python -m bot insights consume --follow`` runs elsewhere).
 """
 
