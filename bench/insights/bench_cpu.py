@@ -78,8 +78,9 @@ def one_run(args: argparse.Namespace, model: Path, consume: bool | str) -> dict[
                 cpu0, wall0 = cpu_s(process.pid), time.monotonic()
                 own0 = {i: cpu_s(p.pid) for i, p in beside.items()}
                 latency = asyncio.run(bench_latency.run(args, settings, agents))
-                # one more pass reads the load's last events
-                time.sleep(max([6.0, *(i + 1 for i in beside), IN_SERVICE["interval_s"] + 1 if consume is True else 0]))
+                # one more pass reads the load's last events; as long with the consumer off, so that
+                # both runs count the same idle seconds of the service
+                time.sleep(max([IN_SERVICE["interval_s"] + 1, *(i + 1 for i in beside)]))
                 cpu1, wall1 = cpu_s(process.pid), time.monotonic()
                 own1 = {i: cpu_s(p.pid) for i, p in beside.items()}
             finally:
