@@ -24,6 +24,8 @@ from bot.settings import ROOT
 _EXTERNAL_WITHOUT_EXAMPLES = re.compile(
     r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data\."
 )
+#: responses Rasa's own default actions send (``action_default_fallback`` says ``utter_default``)
+_DEFAULT_ACTION_RESPONSES = ("utter_default",)
 _UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.")
 #: where custom actions (and the handoff service) name the responses they send
 ACTION_CODE = ("actions", "bot/actions_support", "bot/processes", "bot/handoff")
@@ -113,7 +115,7 @@ def validate_project(root: Path = ROOT) -> list[str]:
             continue
         unused = _UNUSED_UTTERANCE.search(message)
         if unused and (unused.group(1) in accepted or sent_by_an_action(unused.group(1), code)
-                       or unused.group(1) in _channel_responses()):
+                       or unused.group(1) in _channel_responses() or unused.group(1) in _DEFAULT_ACTION_RESPONSES):
             continue
         problems.append(message)
     return problems

@@ -146,3 +146,18 @@ def test_gibberish_is_never_taken_for_a_business_request(driver: AgentDriver) ->
         ("nlu_fallback", ["utter_ask_rephrase"]),
         ("out_of_scope", ["utter_out_of_scope"]),
     ], turn
+
+
+@pytest.mark.parametrize("text, needed", [
+    ("where is my order", "order number"),
+    ("I need an invoice", "invoice number"),
+    ("how do I get a refund", "order number"),
+])
+def test_asking_again_while_a_form_waits_is_answered(driver: AgentDriver, text: str, needed: str) -> None:
+    """The soak found it: a customer who repeats the request the form is already asking about made
+    the form reject the turn, and Rasa's core fallback, with no ``utter_default``, said nothing."""
+    conversation = Conversation(driver)
+    first = conversation.say(text)
+    assert first.texts, first
+    again = conversation.say(text)
+    assert again.texts and any(needed in t for t in again.texts), again
