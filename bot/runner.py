@@ -48,6 +48,20 @@ START_TIMEOUT_S = float(os.environ.get("TANDEM_START_TIMEOUT_S") or 600)
 ALL_SERVICES = ("actions", "rasa", "handoff")
 
 
+def _terminate(process: subprocess.Popen | None, grace_s: float) -> None:
+    """SIGTERM to the process group, SIGKILL after ``grace_s``; nothing if it already ended."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_s)
+    except ProcessLookupError:
+        pass
+
+
 class StackError(RuntimeError):
     """A process did not start or did not become healthy; the message says which and where its log is."""
 
@@ -79,15 +93,7 @@ class Service:
         return None if self.process is None else self.process.poll()
 
     def stop(self, grace_s: float = 10.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=grace_s)
-            except ProcessLookupError:
-                pass
+        _terminate(self.process, grace_s)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -145,15 +151,7 @@ class Job:
                          self.name, code, self.every_s, self.log_path, "\n".join(lines))
 
     def stop(self, grace_s: float = 10.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=grace_s)
-            except ProcessLookupError:
-                pass
+        _terminate(self.process, grace_s)
         self.process = None
         if self._log is not None:
             self._log.close()
