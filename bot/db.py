@@ -5,14 +5,11 @@ keep their data in SQLite by default and PostgreSQL in production, and both need
 things from an engine: an async driver for a synchronous URL (as Rasa's endpoints write them),
 an SQLite file with its directory, WAL, a busy timeout and kept connections, a PostgreSQL
 ``search_path`` for a schema of its own, and idempotent table creation that replicas starting
-together do not race on. This module is that one place; ``FileWatch`` tells a consumer of
-another process's SQLite file whether anything was committed since it last read it.
+together do not race on. This module is that one place.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -124,59 +121,3 @@ def _create_indexes(conn: Any, metadata: sa.MetaData) -> None:
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(conn, checkfirst=True)
-
-
-class FileWatch:
-    """Tells, by reading a few bytes, whether an SQLite database another process writes (Rasa's
-    broker, the handoff queue) may hold something new, so a consumer can look often at almost no
-    cost and read its tables only when something was committed.
-
-    Every commit changes one of two counters SQLite keeps in its files: in WAL mode the wal-index
-    header at the start of ``<db>-shm`` (its change counter and last frame, shared memory every
-    connection updates), in rollback-journal mode the file change counter at byte 24 of the
-    database header. (File times alone are not enough: they tick only as often as the kernel's
-    clock and the WAL is rewritten in place after a checkpoint.) The table is also read at least
-    every ``recheck_s``, whatever the files say.
-    """
-
-    def __init__(self, path: Path, recheck_s: float = 1.0) -> None:
-        self.files = (path, path.with_name(path.name + "-shm"))
-        self.recheck_s = recheck_s
-        self._seen: tuple[bytes | None, bytes | None] | None = None
-        self._read_at = 0.0
-
-    @classmethod
-    def for_url(cls, url: str, recheck_s: float = 1.0) -> "FileWatch | None":
-        """A watch of ``url``'s file; None for a database that is not an SQLite file."""
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-            return None
-        return cls(Path(parsed.database), recheck_s)
-
-    @staticmethod
-    def _read(path: Path, offset: int, size: int) -> bytes | None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return None
-        try:
-            return os.pread(fd, size, offset)
-        finally:
-            os.close(fd)
-
-    def _state(self) -> tuple[bytes | None, bytes | None]:
-        db, shm = self.files
-        return self._read(db, 24, 4), self._read(shm, 0, 48)
-
-    def unchanged(self) -> bool:
-        """True when the table need not be read now. Otherwise records the files' state first,
-        so a commit that lands during the coming read is seen on the next call."""
-        state, now = self._state(), time.monotonic()
-        if state == self._seen and now - self._read_at < self.recheck_s:
-            return True
-        self._seen, self._read_at = state, now
-        return False
-
-    def forget(self) -> None:
-        """The read after the last ``unchanged()`` failed or was incomplete: read again next time."""
-        self._seen = None

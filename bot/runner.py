@@ -426,7 +426,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _start_insights_demo(settings: Settings, stack: Stack) -> subprocess.Popen[bytes] | None:
     """Replay the supervisor view's demo conversations in the background (``python -m bot
-    insights demo``: through Rasa and the agent API, about two minutes on first start), so the view
+    insights demo``: through Rasa and the agent API, about five minutes on first start), so the view
     is not empty. Only with the development agents and the whole stack. The replay skips what
     ``var/insights_demo.json`` says it did: a later start finishes an interrupted one or adds
     nothing. ``TANDEM_INSIGHTS_DEMO=0`` turns it off."""

@@ -56,10 +56,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from bot.runner import Stack  # noqa: E402
-from load_model import add_load_arguments, agent_accounts, stack_env  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
 from tests.conftest import isolated_settings  # noqa: E402
 
@@ -382,24 +379,32 @@ async def run(args: argparse.Namespace, replicas: list[Any], agents: list[tuple[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_load_arguments(parser)
+    parser.add_argument("--customers", type=int, default=100)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--arrival-rate", type=float, default=1.0, help="handoff requests per second (Poisson)")
+    parser.add_argument("--talk-seconds", type=float, default=40.0)
+    parser.add_argument("--latecomers", type=int, default=20)
+    parser.add_argument("--late-rate", type=float, default=0.5)
+    parser.add_argument("--message-interval", type=float, default=20.0,
+                        help="mean seconds between two messages of one side of one conversation")
     parser.add_argument("--poll", default=os.environ.get("TANDEM_HANDOFF_POLL_S", ""),
                         help="TANDEM_HANDOFF_POLL_S for the service (default: the service's own)")
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--replicas", type=int, default=0,
                         help="0: the embedded set-up; N: the production services with N replicas of each process")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "handoff_latency.json")
     args = parser.parse_args()
     given = os.environ.get("TANDEM_MODEL")
     model = Path(given) if given else ensure_model()
-    agents = agent_accounts(args.agents)
+    agents = [(f"agent{i:02d}", f"pw-{i:02d}") for i in range(args.agents)]
     load_before = round(os.getloadavg()[0], 2)
-    poll = {"TANDEM_HANDOFF_POLL_S": args.poll} if args.poll else {}
+    extra = {"TANDEM_AGENTS": ",".join(f"{n}:{p}" for n, p in agents), "TANDEM_HANDOFF_POSITION_UPDATE_S": "3600"}
+    if args.poll:
+        extra["TANDEM_HANDOFF_POLL_S"] = args.poll
     started = time.time()
     if args.replicas:
         from bench.scale.stacks import Production
 
-        # each replica keeps its own var dir: everything of the load model's set-up but that
-        extra = {k: v for k, v in stack_env("", agents).items() if k != "TANDEM_VAR_DIR"} | poll
         production = Production(model, replicas=args.replicas, extra_env=extra)
         try:
             production.start()
@@ -410,7 +415,7 @@ def main() -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
             settings = isolated_settings(Path(tmp))
-            with Stack(settings, model, extra_env=stack_env(tmp, agents) | poll) as stack:
+            with Stack(settings, model, extra_env={"TANDEM_VAR_DIR": tmp, **extra}) as stack:
                 results = asyncio.run(run(args, [settings], agents))
                 results["cpu_s"] = cpu_seconds({name: svc.process.pid for name, svc in stack.services.items()
                                                 if svc.process})

@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_latency import summary  # noqa: E402
-from load_model import add_load_arguments  # noqa: E402
 from bot.handoff.app import create_app  # noqa: E402
 from tests.handoff.conftest import RasaStandIn, handoff_request, make_config, make_settings  # noqa: E402
 
@@ -139,7 +138,7 @@ async def run(customers: int, tmp: Path) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_load_arguments(parser, customers_only=True)
+    parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "handoff_service.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:

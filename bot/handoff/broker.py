@@ -15,13 +15,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import FileWatch, make_engine
+from bot.db import make_engine
 from bot.handoff.service import HandoffService, Notify
 
 logger = logging.getLogger(__name__)
@@ -44,8 +48,59 @@ def broker_engine(url: str) -> AsyncEngine:
     it (no journal-mode change, which, made beside Rasa's own connection, was seen to leave a
     reader with "database disk image is malformed"), and with a fresh connection per read (a
     connection kept from before Rasa created the file keeps an empty view of it). The file watch
-    keeps those reads rare (``bot.db.FileWatch``)."""
+    keeps those reads rare."""
     return make_engine(url, readonly=True)
+
+
+class FileWatch:
+    """Tells, by reading a few bytes, whether an SQLite broker database may hold new events, so
+    the consumer can look every few milliseconds at almost no cost and read the table only when
+    something was committed.
+
+    Every commit changes one of two counters SQLite keeps in its files: in WAL mode the wal-index
+    header at the start of ``<db>-shm`` (its change counter and last frame, shared memory every
+    connection updates), in rollback-journal mode the file change counter at byte 24 of the
+    database header. (File times alone are not enough: they tick only as often as the kernel's
+    clock and the WAL is rewritten in place after a checkpoint.) The table is also read at least
+    every ``recheck_s``, whatever the files say.
+    """
+
+    def __init__(self, path: Path, recheck_s: float = 1.0) -> None:
+        self.files = (path, path.with_name(path.name + "-shm"))
+        self.recheck_s = recheck_s
+        self._seen: tuple[bytes | None, bytes | None] | None = None
+        self._read_at = 0.0
+
+    @classmethod
+    def for_url(cls, url: str) -> "FileWatch | None":
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return None
+        return cls(Path(parsed.database))
+
+    @staticmethod
+    def _read(path: Path, offset: int, size: int) -> bytes | None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            return os.pread(fd, size, offset)
+        finally:
+            os.close(fd)
+
+    def _state(self) -> tuple[bytes | None, bytes | None]:
+        db, shm = self.files
+        return self._read(db, 24, 4), self._read(shm, 0, 48)
+
+    def unchanged(self) -> bool:
+        """True when the table need not be read now. Otherwise records the files' state first,
+        so a commit that lands during the coming read is seen on the next call."""
+        state, now = self._state(), time.monotonic()
+        if state == self._seen and now - self._read_at < self.recheck_s:
+            return True
+        self._seen, self._read_at = state, now
+        return False
 
 
 class EventBrokerConsumer:

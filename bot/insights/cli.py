@@ -33,8 +33,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
     consume = sub.add_parser("consume", help="fill the reporting tables from the broker, queue and requests")
     consume.add_argument("--follow", action="store_true", help="keep polling until interrupted")
-    consume.add_argument("--interval", type=float, default=15.0,
-                         help="seconds between polls with --follow (default 15, as in the handoff service)")
+    consume.add_argument("--interval", type=float, default=2.0, help="seconds between polls with --follow")
     consume.set_defaults(func=_consume)
 
     report = sub.add_parser("report", help="print the figures and write the plots under reports/")
@@ -134,11 +133,9 @@ def _consume(args: argparse.Namespace) -> int:
         return 0
 
     async def follow() -> None:
-        from bot.insights.consumer import IN_SERVICE, InsightsConsumer
+        from bot.insights.consumer import InsightsConsumer
 
-        # paced as in the handoff service (it runs there instead when TANDEM_INSIGHTS_CONSUME=0)
-        consumer = InsightsConsumer.from_settings(settings, roll_up_every_s=IN_SERVICE["roll_up_every_s"],
-                                                  quiet_every_s=IN_SERVICE["quiet_every_s"])
+        consumer = InsightsConsumer.from_settings(settings)
         try:
             await consumer.setup()
             await consumer.run_forever(asyncio.Event(), args.interval)

@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
@@ -31,8 +29,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.insights import schema as t
-from bot.db import FileWatch
-from bot.insights.db import InsightsSettings, create_schema, make_engine, source_engine
+from bot.insights.db import InsightsSettings, create_schema, make_engine
 from bot.insights.fold import (
     ABANDONED,
     ACCEPTED,
@@ -77,12 +74,6 @@ profile_requests = sa.Table(
 )
 
 BROKER, QUEUE, REQUESTS = "rasa_events", "handoff_queue", "process_requests"
-#: how the handoff service runs its consumer, beside its own work: a pass every 15 s (a busy pass
-#: costs about the same whatever its length, so under load fewer passes cost less: at the handoff
-#: benchmark's load 4% of the service's CPU, 7% with a pass every 5 s; bench/insights/REPORT.md),
-#: roll-ups once a minute (a report rolls up what is left before it reads), the went-quiet sweep
-#: every 30 s (its unit is 10 minutes of silence)
-IN_SERVICE = {"interval_s": 15.0, "roll_up_every_s": 60.0, "quiet_every_s": 30.0}
 #: the went-quiet sweep's lock row in ``ins_cursor`` (its position is unused)
 QUIET = "quiet_sweep"
 #: events that can change a report; the rest only move the cursor (cheap substring test first)
@@ -142,11 +133,6 @@ async def mark_days(conn: AsyncConnection, days: Iterable[date]) -> None:
 
 
 # -- loading and storing facts ------------------------------------------------------------------
-
-
-#: one statement each, the values as parameters: compiled once, not one statement built per row
-_CONV_INSERT = t.conversation.insert()
-_HANDOFF_INSERT = t.handoff.insert()
 
 
 def _conv_from_row(row: Any) -> ConversationFact:
@@ -227,20 +213,17 @@ async def save_fold(conn: AsyncConnection, fold: Fold) -> None:
     days = set(fold.days)
     for chunk in _chunks(fold.dropped, 500):
         await conn.execute(t.handoff.delete().where(t.handoff.c.id.in_(chunk)))
-    updates = []
     for conv in fold.touched:
         if conv.id is None:
-            conv.id = (await conn.execute(_CONV_INSERT, _conv_values(conv))).inserted_primary_key[0]
+            conv.id = (await conn.execute(t.conversation.insert().values(**_conv_values(conv)))).inserted_primary_key[0]
         elif conv.changed:
-            updates.append({"_id": conv.id, **_conv_values(conv)})
-    await _update_many(conn, t.conversation, updates)
+            await conn.execute(t.conversation.update().where(t.conversation.c.id == conv.id).values(**_conv_values(conv)))
     changed = [h for conv in fold.touched for h in conv.handoff_list if h.changed]
     keys = [h.key for h in changed]
     existing: dict[str, HandoffFact] = {}
     for chunk in _chunks(keys, 500):
         for row in await conn.execute(sa.select(t.handoff).where(t.handoff.c.handoff_key.in_(chunk))):
             existing[row.handoff_key] = _handoff_from_row(row)
-    updates = []
     for h in changed:
         conv = h.conversation
         h.conversation_id = conv.id if conv is not None else h.conversation_id
@@ -254,11 +237,10 @@ async def save_fold(conn: AsyncConnection, fold: Fold) -> None:
             h.id = stored.id
             days.add(stored.day)
         if h.id is None:
-            h.id = (await conn.execute(_HANDOFF_INSERT, _handoff_values(h))).inserted_primary_key[0]
+            h.id = (await conn.execute(t.handoff.insert().values(**_handoff_values(h)))).inserted_primary_key[0]
         else:
-            updates.append({"_id": h.id, **_handoff_values(h)})
+            await conn.execute(t.handoff.update().where(t.handoff.c.id == h.id).values(**_handoff_values(h)))
         days.add(h.day)
-    await _update_many(conn, t.handoff, updates)
     if fold.inbox:
         await conn.execute(_insert_ignore(conn, t.inbox), [
             {"event_id": i.event_id, "sender_id": i.sender_id, "received_at": i.received_at, "channel": i.channel,
@@ -274,14 +256,6 @@ async def save_fold(conn: AsyncConnection, fold: Fold) -> None:
     await mark_days(conn, days)
 
 
-async def _update_many(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Update rows by id (``_id``), all in one ``executemany`` (one statement compiled once, one
-    round trip to the database's thread), the columns being the keys of the rows. Rows updated
-    twice keep the last values, as one statement after another would."""
-    if rows:
-        await conn.execute(table.update().where(table.c.id == sa.bindparam("_id")), rows)
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -294,15 +268,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 class InsightsConsumer:
     """Consumes the three sources into the insights database. ``run_once`` drains what is there;
     ``run_forever`` polls. One consumer per process; several processes are safe on PostgreSQL
-    (cursor rows are locked) and on SQLite (one writer at a time).
-
-    What a pass costs when little or nothing happened matters, since the handoff service runs
-    one every few seconds: an SQLite source whose files say nothing was committed since it was
-    last read is not read (``FileWatch``; at least every ``recheck_s`` all the same), cursors are
-    kept in memory (checked under the write lock only when there is something to write), source
-    connections are kept once their file exists, and ``roll_up_every_s``/``quiet_every_s`` let
-    the roll-ups and the went-quiet sweep run less often than the passes (a report rolls up what
-    is left before it reads, so it never shows less)."""
+    (cursor rows are locked) and on SQLite (one writer at a time)."""
 
     engine: AsyncEngine
     broker: AsyncEngine | None = None
@@ -313,68 +279,38 @@ class InsightsConsumer:
     quiet_s: float | None = QUIET_S
     #: the present, naive UTC (tests replaying a past day pass their own)
     clock: Callable[[], datetime] = utcnow
-    #: roll up the days a pass changed at most this often (seconds; 0: after every pass)
-    roll_up_every_s: float = 0.0
-    #: look for customers who went quiet while queued at most this often (seconds; 0: every pass)
-    quiet_every_s: float = 0.0
-    #: an SQLite source whose files show no commit is still read this often (seconds)
-    recheck_s: float = 60.0
-    #: seconds for the two intervals above (a benchmark replaying passes passes its own)
-    ticker: Callable[[], float] = time.monotonic
     last_error: dict[str, str] = field(default_factory=dict)
-    _watches: dict[str, FileWatch | None] = field(default_factory=dict, init=False, repr=False)
-    _files: dict[str, tuple[int, int] | None] = field(default_factory=dict, init=False, repr=False)
-    _cursors: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    #: what the last queue pass wrote from (see ``queue_pass``)
-    _queue_seen: Any = field(default=None, init=False, repr=False)
-    #: something may have marked days to roll up since the last roll-up (leftovers at start)
-    _to_roll_up: bool = field(default=True, init=False, repr=False)
-    _rolled_up_at: float = field(default=float("-inf"), init=False, repr=False)
-    _swept_at: float = field(default=float("-inf"), init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: InsightsSettings, **kwargs: Any) -> "InsightsConsumer":
         # a RabbitMQ broker (production path) is not read here yet: only SQL broker tables are
         amqp = settings.broker_url.split(":", 1)[0] in ("amqp", "amqps")
         return cls(
-            make_engine(settings.db_url), broker=None if amqp else source_engine(settings.broker_url),
-            queue=source_engine(settings.handoff_url),
-            profiles=source_engine(settings.profile_url), **{"quiet_s": settings.quiet_s, **kwargs},
+            make_engine(settings.db_url), broker=None if amqp else make_engine(settings.broker_url, readonly=True),
+            queue=make_engine(settings.handoff_url, readonly=True),
+            profiles=make_engine(settings.profile_url, readonly=True), **{"quiet_s": settings.quiet_s, **kwargs},
         )
 
     async def setup(self) -> None:
         await create_schema(self.engine)
 
     async def run_once(self) -> dict[str, int]:
-        """Drain every source that may hold something new, then roll up the days that changed
-        (when ``roll_up_every_s`` allows). Returns counts per source."""
+        """Drain every source, then roll up the days that changed. Returns counts per source."""
         done = {BROKER: 0, QUEUE: 0, REQUESTS: 0}
-        if self.broker is not None and await self._may_have_news(BROKER, self.broker):
+        if self.broker is not None:
             while n := await self._guarded(BROKER, self.broker_batch, self.broker):
                 done[BROKER] += n
                 if n < self.batch_size:
                     break
-        # new broker events may have opened handoffs whose queue rows tell more: read the queue too
-        if self.queue is not None and (await self._may_have_news(QUEUE, self.queue) or done[BROKER]):
+        if self.queue is not None:
             while n := await self._guarded(QUEUE, self.queue_pass, self.queue):
                 done[QUEUE] += n
                 if n < self.batch_size:
                     break
-        if self.profiles is not None and await self._may_have_news(REQUESTS, self.profiles):
+        if self.profiles is not None:
             done[REQUESTS] = await self._guarded(REQUESTS, self.requests_pass, self.profiles)
-        now = self.ticker()
-        if now - self._swept_at >= self.quiet_every_s:
-            self._swept_at = now
-            if await self.quiet_pass():
-                self._to_roll_up = True
-        if self._to_roll_up and now - self._rolled_up_at >= self.roll_up_every_s:
-            self._to_roll_up = False
-            try:
-                await refresh(self.engine)
-            except BaseException:
-                self._to_roll_up = True
-                raise
-            self._rolled_up_at = now
+        await self.quiet_pass()
+        await refresh(self.engine)
         return done
 
     async def run_forever(self, stop: asyncio.Event, interval_s: float = 2.0) -> None:
@@ -388,32 +324,11 @@ class InsightsConsumer:
             except asyncio.TimeoutError:
                 pass
 
-    async def _may_have_news(self, name: str, source: AsyncEngine) -> bool:
-        """False when ``source`` is an SQLite file in which nothing was committed since it was last
-        read (and it was read less than ``recheck_s`` ago). A file replaced by a new one (same
-        path, another inode) drops the connections kept to the old one."""
-        if name not in self._watches:
-            self._watches[name] = FileWatch.for_url(str(source.url), self.recheck_s)
-        watch = self._watches[name]
-        if watch is None:
-            return True
-        try:
-            st = os.stat(watch.files[0])
-            identity: tuple[int, int] | None = (st.st_dev, st.st_ino)
-        except OSError:
-            identity = None
-        if name in self._files and self._files[name] != identity:
-            await source.dispose()
-            watch.forget()
-        self._files[name] = identity
-        return not watch.unchanged()
-
     async def _guarded(self, name: str, step: Any, source: AsyncEngine) -> int:
         """A source that does not exist yet (Rasa or the handoff service never started) is not an
         error of the report: note it and go on with the others. A missing SQLite file is not
         opened (that would create an empty one in its owner's place)."""
         database = source.url.database
-        watch = self._watches.get(name)
         if source.dialect.name == "sqlite" and database and database != ":memory:" and not Path(database).exists():
             self.last_error[name] = f"{name} not readable: {database} does not exist yet"
             return 0
@@ -422,41 +337,15 @@ class InsightsConsumer:
         except (OperationalError, ProgrammingError) as exc:
             self.last_error[name] = f"{name} not readable: {getattr(exc, 'orig', exc)}"
             logger.debug(self.last_error[name])
-            if watch is not None:
-                watch.forget()  # read it again next pass, whatever its files say
             return 0
-        except BaseException:
-            if watch is not None:
-                watch.forget()
-            self._cursors.pop(name, None)
-            raise
         self.last_error.pop(name, None)
-        self._to_roll_up = True  # a read may have marked days (cheap to check when it did not)
         return n
-
-    async def _cursor(self, name: str) -> int:
-        """The source's position as this consumer last left it (read once from the database)."""
-        if name not in self._cursors:
-            async with self.engine.connect() as conn:
-                self._cursors[name] = await get_cursor(conn, name)
-        return self._cursors[name]
-
-    async def _moved_meanwhile(self, conn: AsyncConnection, name: str, start: int) -> bool:
-        """Take the write lock; True (and the kept cursor corrected) when another consumer moved
-        the cursor since ``start``: its work is done, this one's is dropped and read again."""
-        current = await get_cursor(conn, name, lock=True)
-        if current == start:
-            return False
-        self._cursors[name] = current
-        watch = self._watches.get(name)
-        if watch is not None:
-            watch.forget()
-        return True
 
     async def broker_batch(self) -> int:
         """Apply the next batch of broker events; returns how many were read."""
         assert self.broker is not None
-        start = await self._cursor(BROKER)
+        async with self.engine.connect() as conn:
+            start = await get_cursor(conn, BROKER)
         async with self.broker.connect() as bconn:
             rows = (await bconn.execute(
                 sa.select(broker_events.c.id, broker_events.c.sender_id, broker_events.c.data)
@@ -479,7 +368,7 @@ class InsightsConsumer:
             if sender:
                 events.append((int(row.id), sender[:255], event))
         async with self.engine.begin() as conn:
-            if await self._moved_meanwhile(conn, BROKER, start):
+            if await get_cursor(conn, BROKER, lock=True) != start:
                 return 0  # another consumer applied this batch meanwhile
             fold = Fold(quiet_s=self.quiet_s)
             for conv in await load_current(conn, sorted({s for _i, s, _e in events})):
@@ -488,15 +377,14 @@ class InsightsConsumer:
                 fold.apply(event_id, sender, event)
             await save_fold(conn, fold)
             await set_cursor(conn, BROKER, int(rows[-1].id))
-        self._cursors[BROKER] = int(rows[-1].id)
         return len(rows)
 
     async def queue_pass(self) -> int:
         """New queue rows, and fresh states of the handoffs still open here; returns how many new
         rows were read."""
         assert self.queue is not None
-        start = await self._cursor(QUEUE)
         async with self.engine.connect() as conn:
+            start = await get_cursor(conn, QUEUE)
             open_keys = list((await conn.execute(
                 sa.select(t.handoff.c.handoff_key).where(t.handoff.c.outcome.in_(OPEN_OUTCOMES))
             )).scalars())
@@ -521,19 +409,11 @@ class InsightsConsumer:
                     replies[m[0]] = m[1]
         if not rows:
             return 0
-        # the open handoffs as the queue shows them: read every pass while agents are at work, but
-        # written (a transaction) only when something about them changed since the last pass
-        seen = (new_cursor, frozenset((r.id, r.status, r.mode, r.assigned_at, r.closed_at, r.disposition,
-                                       replies.get(r.id)) for r in rows))
-        if new_cursor == start and seen == self._queue_seen:
-            return 0
         async with self.engine.begin() as conn:
-            if await self._moved_meanwhile(conn, QUEUE, start):
+            if await get_cursor(conn, QUEUE, lock=True) != start:
                 return 0
             await self._apply_queue_rows(conn, rows, replies)
             await set_cursor(conn, QUEUE, new_cursor)
-        self._cursors[QUEUE] = new_cursor
-        self._queue_seen = seen
         return sum(1 for r in rows if r.id > start and r.id <= new_cursor)
 
     async def _apply_queue_rows(self, conn: AsyncConnection, rows: Sequence[Any], replies: dict[int, datetime]) -> None:
@@ -545,7 +425,6 @@ class InsightsConsumer:
         missing = sorted({r.sender_id for k, r in by_key.items() if k not in stored})
         latest = {c.sender_id: c for c in await load_current(conn, missing)} if missing else {}
         days: set[date] = set()
-        updates = []
         for key, row in by_key.items():
             h = stored.get(key)
             if h is None:
@@ -556,13 +435,12 @@ class InsightsConsumer:
             before = _handoff_values(h)
             _apply_queue_state(h, row, replies.get(row.id))
             if h.id is None:
-                h.id = (await conn.execute(_HANDOFF_INSERT, _handoff_values(h))).inserted_primary_key[0]
+                h.id = (await conn.execute(t.handoff.insert().values(**_handoff_values(h)))).inserted_primary_key[0]
             elif _handoff_values(h) != before:
-                updates.append({"_id": h.id, **_handoff_values(h)})
+                await conn.execute(t.handoff.update().where(t.handoff.c.id == h.id).values(**_handoff_values(h)))
             else:
                 continue
             days.add(h.day)
-        await _update_many(conn, t.handoff, updates)
         await mark_days(conn, days)
 
     async def quiet_pass(self) -> int:
@@ -604,7 +482,8 @@ class InsightsConsumer:
     async def requests_pass(self) -> int:
         """Process requests the bot started (refund, cancellation, address change...)."""
         assert self.profiles is not None
-        start = await self._cursor(REQUESTS)
+        async with self.engine.connect() as conn:
+            start = await get_cursor(conn, REQUESTS)
         since = datetime(1970, 1, 1) + timedelta(microseconds=start) - REQUEST_OVERLAP
         async with self.profiles.connect() as pconn:
             rows = (await pconn.execute(
@@ -616,7 +495,7 @@ class InsightsConsumer:
         newest = max(r.created_at for r in rows)
         position = max(start, int((newest - datetime(1970, 1, 1)) / timedelta(microseconds=1)))
         async with self.engine.begin() as conn:
-            if await self._moved_meanwhile(conn, REQUESTS, start):
+            if await get_cursor(conn, REQUESTS, lock=True) != start:
                 return 0
             known = set()
             for chunk in _chunks([r.request_id for r in rows], 500):
@@ -634,7 +513,6 @@ class InsightsConsumer:
                 ])
                 await mark_days(conn, {r.created_at.date() for r in fresh})
             await set_cursor(conn, REQUESTS, position)
-        self._cursors[REQUESTS] = position
         return len(fresh)
 
     async def dispose(self) -> None:

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.db import create_tables
 from bot.db import make_engine as shared_make_engine
@@ -27,18 +25,6 @@ def make_engine(url: str, *, schema: str | None = None, readonly: bool = False) 
     Several kept SQLite connections, because a report reads its sections at once and WAL lets
     readers run side by side; ``schema``: the PostgreSQL search path (tests use a fresh one)."""
     return shared_make_engine(url, schema=schema, readonly=readonly, pool_size=6, max_overflow=4)
-
-
-def source_engine(url: str) -> AsyncEngine:
-    """Read access to a source the consumer does not own (Rasa's broker, the handoff queue, the
-    profile store), opened as its owner left it (``bot.db``). An SQLite source keeps one
-    connection rather than opening one (and a thread) per read: the consumer opens none before
-    the file exists, so the connection sees the file its owner created, and it drops them when
-    the file is replaced by another."""
-    if make_url(url).get_backend_name() != "sqlite":
-        return shared_make_engine(url, readonly=True)
-    return shared_make_engine(url, readonly=True, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=2,
-                              pool_timeout=30)
 
 
 async def create_schema(engine: AsyncEngine) -> None:

@@ -173,7 +173,6 @@ class Replay:
         self._tokens: dict[str, str] = {}
         self._done: set[str] = set()
         self._lock = asyncio.Lock()
-        self._gate: asyncio.Semaphore | None = None
         self._secret = session_token.session_secret(var_dir=settings.var_dir)
 
     def _load_record(self) -> set[str]:
@@ -200,7 +199,7 @@ class Replay:
         self.tally.skipped = len(todo) - len(pending)
         if not pending:
             return self.tally
-        gate = self._gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(self.concurrency)
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             for name, password in self.agents.items():
@@ -237,11 +236,11 @@ class Replay:
         outcome = plan.outcome or SERVED  # the policy handed off on its own: an agent serves it
         agent = self._tokens.get(plan.agent) or next(iter(self._tokens.values()))
         if outcome == LEFT:
-            await self._queued_for(plan.wait_s)
+            await asyncio.sleep(plan.wait_s)
             await self._restart(http, plan.sender)
             self.tally.abandoned += 1
             return
-        await self._queued_for(plan.wait_s)
+        await asyncio.sleep(plan.wait_s)
         await self._agent(http, agent, conv, "accept")
         self.tally.accepted += 1
         for line in plan.agent_lines[:1]:
@@ -264,19 +263,6 @@ class Replay:
             await self._agent(http, agent, conv, "close", {"disposition": "resolved"})
         if plan.rating is not None:
             await self._rate(http, plan.sender, plan.rating, plan.comment)
-
-    async def _queued_for(self, seconds: float) -> None:
-        """The customer waits in the queue. That puts no load on the stack, so it holds none of
-        the ``concurrency`` places: other conversations go on meanwhile (holding them made the
-        replay sleep for most of its time, about five of its eight minutes)."""
-        if self._gate is None:
-            await asyncio.sleep(seconds)
-            return
-        self._gate.release()
-        try:
-            await asyncio.sleep(seconds)
-        finally:
-            await self._gate.acquire()
 
     def _signed_in(self, login: str) -> dict[str, str]:
         """What the demo shop's back end gives a signed-in customer's widget: a signed identity."""

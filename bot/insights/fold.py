@@ -230,9 +230,6 @@ class Fold:
     dropped: list[int] = field(default_factory=list)
     #: inactivity after which a queued customer went quiet (None: never)
     quiet_s: float | None = QUIET_S
-    #: ``id()`` of each conversation in ``touched``: facts are told apart by identity (comparing
-    #: them field by field, handoffs included, on every event was most of a pass's cost)
-    _touched_ids: set[int] = field(default_factory=set, repr=False)
 
     def load(self, conv: ConversationFact) -> None:
         conv.changed = False
@@ -264,8 +261,7 @@ class Fold:
     def _touch(self, conv: ConversationFact, at: datetime) -> None:
         conv.last_event_at = max(conv.last_event_at, at)
         conv.changed = True
-        if id(conv) not in self._touched_ids:
-            self._touched_ids.add(id(conv))
+        if conv not in self.touched:
             self.touched.append(conv)
         self.days.add(conv.day)
 
@@ -434,7 +430,7 @@ class Fold:
                        if x is not h and "#" in x.key and (_open(x) or x.went_quiet)), None)
         if shadow is None:
             return
-        del conv.handoff_list[next(i for i, x in enumerate(conv.handoff_list) if x is shadow)]
+        conv.handoff_list.remove(shadow)
         if shadow.id is not None:
             self.dropped.append(shadow.id)
         h.intent_before = h.intent_before or shadow.intent_before

@@ -16,7 +16,7 @@ unset), ``alice`` is the supervisor; unset with real agents, nobody is (a warnin
                                       "intent": ".."}``
 ====================================  ==============================================================
 
-The service also runs the insights consumer every 15 s (``TANDEM_INSIGHTS_CONSUME=0``
+The service also runs the insights consumer every few seconds (``TANDEM_INSIGHTS_CONSUME=0``
 turns that off, e.g. when ``python -m bot insights consume --follow`` runs elsewhere).
 """
 
@@ -34,7 +34,7 @@ from typing import AsyncIterator
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.insights.consumer import IN_SERVICE, InsightsConsumer
+from bot.insights.consumer import InsightsConsumer
 from bot.insights.db import InsightsSettings, create_schema, make_engine
 from bot.insights.inbox import InboxError, group, label, open_entries
 from bot.insights.render import PLOTS, as_csv, write_plots
@@ -82,9 +82,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     consumer = None
     stop = asyncio.Event()
     if os.environ.get("TANDEM_INSIGHTS_CONSUME", "1") != "0":
-        consumer = InsightsConsumer.from_settings(settings, roll_up_every_s=IN_SERVICE["roll_up_every_s"],
-                                                  quiet_every_s=IN_SERVICE["quiet_every_s"])
-        task = asyncio.ensure_future(consumer.run_forever(stop, interval_s=IN_SERVICE["interval_s"]))
+        consumer = InsightsConsumer.from_settings(settings)
+        task = asyncio.ensure_future(consumer.run_forever(stop, interval_s=5.0))
     yield
     stop.set()
     if task is not None:

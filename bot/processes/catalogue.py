@@ -86,7 +86,7 @@ class Variant:
     failure_modes: tuple[FailureMode, ...]
     fee: str | None = None
     #: what "finished" means to the customer, e.g. "The money should be back on your card"
-    outcome: str = ""
+    outcome: str = "It should all be done"
 
     def step_index(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -176,26 +176,12 @@ def _require(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
-#: what a statement always has to fill a template with while its process is under way (the due
-#: date; any day will do to check that something is left): a sentence that needs any other fact
-#: is left out when the case lacks it, so every template needs something said without them
-_ALWAYS_WHILE_PENDING = {"due": "Monday 2 March"}
-
-
-def _check_template(text: str, where: str, *, pending: bool = False) -> str:
-    """``text`` when well formed and never empty: it must say something with none of the case's
-    facts (with only the due date when ``pending``: the template is used before the process is
-    done), since ``render`` leaves out each sentence whose fact is missing. So the statement never
-    needs a sentence of its own in code in case a template renders empty."""
+def _check_template(text: str, where: str) -> str:
     text = str(text).strip()
     try:
-        said = render(text, _ALWAYS_WHILE_PENDING if pending else {})
+        render(text, {})
     except TemplateSyntaxError as exc:
         raise CatalogueError(f"{where}: {exc}") from None
-    if not said:
-        needs = "the due date or " if pending else ""
-        raise CatalogueError(f"{where}: says nothing when the case's facts are missing ({text!r}): add a sentence "
-                             f"that needs no fact but {needs}none, or give its placeholders a fallback ({{name|words}})")
     return text
 
 
@@ -222,8 +208,7 @@ def _load_variant(
         steps.append(
             Step(
                 id=str(_require(step_raw, "id", step_where)),
-                text=_check_template(_require(step_raw, "text", step_where), step_where,
-                                     pending=index < len(steps_raw) - 1),
+                text=_check_template(_require(step_raw, "text", step_where), step_where),
                 takes=takes,
             )
         )
@@ -243,9 +228,8 @@ def _load_variant(
             raise CatalogueError(f"{mode_where}: unknown stages {sorted(unknown)}; steps are {ids}")
         modes.append(
             FailureMode(
-                risk=_check_template(_require(mode_raw, "risk", mode_where), mode_where, pending=when is not When.DONE),
-                remedy=_check_template(_require(mode_raw, "remedy", mode_where), mode_where,
-                                       pending=when is not When.DONE),
+                risk=_check_template(_require(mode_raw, "risk", mode_where), mode_where),
+                remedy=_check_template(_require(mode_raw, "remedy", mode_where), mode_where),
                 when=when,
                 stages=stages,
             )
@@ -258,9 +242,7 @@ def _load_variant(
     if not any(m.applies(When.DONE, steps[-1].id) for m in modes):
         raise CatalogueError(f"{where}: no failure mode for when='done'")
     fee = raw.get("fee")
-    outcome = raw.get("outcome") or process_defaults.get("outcome")
-    if not outcome:
-        raise CatalogueError(f"{where}: missing 'outcome' (in the variant or its process)")
+    outcome = raw.get("outcome") or process_defaults.get("outcome") or "It should all be done"
     return Variant(
         key=key,
         label=str(_require(raw, "label", where)),

@@ -224,15 +224,18 @@ def build_statement(
     today = now.date()
 
     step = variant.steps[progress.step_index]
-    # none of these can render empty: the catalogue refuses a template that says nothing without
-    # the case's facts (the due date aside while under way, and it is set then)
-    next_step = render(step.text, values, today=today)
+    next_step = render(step.text, values, today=today, default=f"Your {variant.label} is under way.")
     modes = variant.failure_modes_for(progress.status, step.id)
     mode = modes[0]
-    risk = render(mode.risk, values, today=today)
-    remedy = render(mode.remedy, values, today=today)
+    risk = render(mode.risk, values, today=today, default=f"Your {variant.label} could be delayed.")
+    remedy = render(
+        mode.remedy,
+        values,
+        today=today,
+        default='Tell us here at any time, or say "agent" to talk to a person.',
+    )
     timing, timing_values = _timing(progress, now, case.since, calendar)
-    timing_values["outcome"] = render(variant.outcome, values, today=today)
+    timing_values["outcome"] = render(variant.outcome, values, today=today, default="It should all be done")
     return Statement(
         process=case.process,
         variant=variant.key,

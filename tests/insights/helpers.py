@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from bot.handoff import store as queue_store
 from bot.profile import schema as profile_schema
 from bot.insights.consumer import InsightsConsumer
-from bot.insights.db import create_schema, make_engine, source_engine
+from bot.insights.db import create_schema, make_engine
 from bot.insights.report import Filters, Report, build_report
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)  # a Monday, naive UTC
@@ -60,8 +60,8 @@ class Sources:
     def consumer(self, **kwargs: Any) -> InsightsConsumer:
         engine = make_engine(self.db_url or f"sqlite:///{self.tmp / 'insights.db'}", schema=self.schema)
         return InsightsConsumer(
-            engine, broker=source_engine(self.broker_url), queue=source_engine(self.queue_url),
-            profiles=source_engine(self.profile_url), **{"clock": lambda: self.now, **kwargs})
+            engine, broker=make_engine(self.broker_url, readonly=True), queue=make_engine(self.queue_url, readonly=True),
+            profiles=make_engine(self.profile_url, readonly=True), **{"clock": lambda: self.now, **kwargs})
 
     async def consume(self, **kwargs: Any) -> dict[str, int]:
         consumer = self.consumer(**kwargs)

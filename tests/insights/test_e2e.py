@@ -37,13 +37,10 @@ async def _figures(http: aiohttp.ClientSession, base: str, headers: dict[str, st
 
 async def _settled(http: aiohttp.ClientSession, base: str, headers: dict[str, str], figures: Any = _figures,
                    ) -> dict[str, Any]:
-    """The report once the consumer (every ``IN_SERVICE["interval_s"]`` in the service) has
-    nothing new for a full pass."""
-    from bot.insights.consumer import IN_SERVICE
-
+    """The report once the consumer (every 5 s in the service) has nothing new for a full pass."""
     last = await figures(http, base, headers)
     for _ in range(20):
-        await asyncio.sleep(IN_SERVICE["interval_s"] + 1)
+        await asyncio.sleep(6)
         now = await figures(http, base, headers)
         if now == last:
             return now
