@@ -31,6 +31,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 HANDOFF_ACTION = "action_handoff"
+SESSION_START_ACTION = "action_session_start"
 DEFAULT_TIMEOUT_S = 20.0
 UNAVAILABLE = "utter_action_unavailable"
 HANDOFF_WITHOUT_ACTIONS = "utter_handoff_without_estimate"
@@ -82,8 +83,13 @@ async def degraded_events(action_name: str, output_channel: Any, nlg: Any, track
     """What Rasa does instead of the failed action: an honest answer, and the handoff if asked."""
     from rasa.core.actions.action import create_bot_utterance
     from rasa.shared.core.constants import ACTION_LISTEN_NAME
-    from rasa.shared.core.events import ConversationPaused, FollowupAction, SlotSet
+    from rasa.shared.core.events import ActionExecuted, ConversationPaused, FollowupAction, SessionStarted, SlotSet
 
+    if action_name == SESSION_START_ACTION:
+        # what Rasa's own session start does, and nothing said: it only identifies, and the action
+        # the customer's message asks for will itself answer honestly if it cannot run (a failed
+        # session start that spoke and left the session half-open made the policies lose the thread)
+        return [SessionStarted(), ActionExecuted(ACTION_LISTEN_NAME)]
     handoff = action_name == HANDOFF_ACTION
     message = await nlg.generate(HANDOFF_WITHOUT_ACTIONS if handoff else UNAVAILABLE, tracker, output_channel.name())
     events: list[Any] = [create_bot_utterance(message)] if message else []
