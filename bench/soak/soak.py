@@ -113,8 +113,10 @@ async def customer(http: aiohttp.ClientSession, url: str, args: argparse.Namespa
             results.turns.append(turn)
             await send(http, url, turn, start)
             await asyncio.sleep(min(rng.expovariate(1 / args.think_s), 4 * args.think_s))
-            if turn.kind == "question" and turn.status == 200 and not turn.replies and await paused(http, args, sender):
-                turn.kind = "paused"  # the assistant handed over on its own: a person answers next
+            if turn.kind in ("question", "handoff") and turn.status == 200 and not turn.replies \
+                    and await paused(http, args, sender):
+                # the assistant had handed over on its own (an earlier turn): a person answers next
+                turn.kind = "paused"
                 break
 
 
