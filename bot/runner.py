@@ -23,6 +23,7 @@ import importlib.util
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -471,7 +472,8 @@ def cmd_conversation_test(args: argparse.Namespace) -> int:
 
     model = Path(args.model) if args.model else ensure_model()
     with tempfile.TemporaryDirectory(prefix="tandem-conv-") as tmp:
-        env = dict(os.environ, TANDEM_VAR_DIR=tmp, ACTION_PORT=str(args.action_port))
+        port = args.action_port or _free_port()  # two runs at once must not share a port
+        env = dict(os.environ, TANDEM_VAR_DIR=tmp, ACTION_PORT=str(port))
         env.pop("ACTION_SERVER_URL", None)
         settings = Settings.from_env(env)
         _prepare_demo_data(settings, quiet=True)
@@ -486,6 +488,12 @@ def cmd_conversation_test(args: argparse.Namespace) -> int:
                  "--e2e"],
                 cwd=ROOT, env={**os.environ, **settings.rasa_env(), "TANDEM_VAR_DIR": tmp}, umask=PRIVATE_UMASK,
             )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _prepare_demo_data(settings: Settings, quiet: bool = False) -> None:
@@ -520,7 +528,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     conv = subparsers.add_parser("conversation-test", help="run tests/conversations through the assistant")
     conv.add_argument("--model", help="model file (default: train or reuse the cached one)")
-    conv.add_argument("--action-port", type=int, default=5155, help="port for the temporary action server")
+    conv.add_argument("--action-port", type=int, default=0,
+                      help="port for the temporary action server (default: a free one)")
     conv.set_defaults(func=cmd_conversation_test)
 
     shell = subparsers.add_parser("shell", help="chat with the bot in this terminal")
