@@ -137,6 +137,15 @@ def unknown_order(order_id: str | None, pending_action: str | None = None) -> Re
     return reply.say("utter_unknown_order_on_account", order_id=order_id)
 
 
+def confirmed_order(ctx: Context, order_id: str, unavailable_response: str) -> Order | Reply:
+    """The order a customer's yes confirms, looked up again (it may have moved on since the
+    question); or the reply when the systems are down or the number matches nothing of theirs."""
+    if ctx.unavailable:
+        return unavailable(unavailable_response)
+    order = ctx.profile.order(order_id) if ctx.profile is not None else None
+    return order if order is not None else unknown_order(order_id)
+
+
 def list_orders(orders: Iterable[Order], today: dt.date) -> str:
     """The orders as a list for ``{orders}`` ("order 1 (placed ..., dispatched) or order 2 (...)")."""
     return join_words([order_line(o, today) for o in orders], "or")

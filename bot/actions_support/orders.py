@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from bot.actions_support import changes
 from bot.actions_support.common import (
+    confirmed_order,
     ask_identity,
     with_known,
     gentle_opening,
@@ -269,13 +270,9 @@ async def change_order(ctx: Context) -> Reply:
 
 async def confirm_order_change(ctx: Context, pending: Mapping[str, Any]) -> Reply:
     """The customer said yes: re-check the order (it may have left meanwhile), then record the request."""
-    if ctx.unavailable:
-        return unavailable("utter_unavailable_order")
-    profile = ctx.profile
-    order_id = str(pending.get("order_id") or "")
-    order = profile.order(order_id) if profile is not None else None
-    if order is None:
-        return unknown_order(order_id)
+    order = confirmed_order(ctx, str(pending.get("order_id") or ""), "utter_unavailable_order")
+    if isinstance(order, Reply):
+        return order
     if order.status not in (OrderStatus.PLACED, OrderStatus.PROCESSING):
         return _not_changeable(ctx, order)
     reference, failed = await start_request(

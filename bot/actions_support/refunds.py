@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Mapping
 
 from bot.actions_support import changes
-from bot.actions_support.common import unavailable, unknown_order, with_known
+from bot.actions_support.common import confirmed_order, unavailable, with_known
 from bot.actions_support.conversation import Context, Reply
 from bot.actions_support.orders import choose_order, refund_case
 from bot.actions_support.process_requests import start_request
@@ -80,13 +80,9 @@ async def get_refund(ctx: Context) -> Reply:
 
 async def confirm_refund(ctx: Context, pending: Mapping[str, Any]) -> Reply:
     """The customer said yes: re-check the order (it may have moved on), then record the refund."""
-    if ctx.unavailable:
-        return unavailable("utter_unavailable_refund")
-    profile = ctx.profile
-    order_id = str(pending.get("order_id") or "")
-    order = profile.order(order_id) if profile is not None else None
-    if order is None:
-        return unknown_order(order_id)
+    order = confirmed_order(ctx, str(pending.get("order_id") or ""), "utter_unavailable_refund")
+    if isinstance(order, Reply):
+        return order
     reply = Reply()
     ok, reason, facts = refund_eligibility(order, ctx.now, ctx.catalogue.policies.refund_window_days)
     if not ok:
