@@ -317,8 +317,10 @@ async def test_a_customer_is_served_end_to_end_in_the_widget(
         assert count(lines, "agent", "Leeds depot") == 1 and count(lines, "agent", "before noon") == 1, lines
         assert count(lines, "customer", "Are you still there?") == 1, lines
         assert await ui(shop.element_count, ".log .pending") == 0
-        transcript = await ui(alice.wait_transcript, lambda ls: any("Are you still there?" in t for k, t in ls),
-                              "with the message sent during the drop")
+        transcript = await ui(alice.wait_transcript,
+                              lambda ls: any("Are you still there?" in t for k, t in ls)
+                              and any("before noon" in t for _k, t in ls),
+                              "with the message sent during the drop and the reply resent after it")
         assert sum("Are you still there?" in t for k, t in transcript if k == "customer") == 1, transcript
         assert sum("before noon" in t for _k, t in transcript) == 1, transcript
 
